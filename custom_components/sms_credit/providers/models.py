@@ -1,0 +1,188 @@
+"""Data model and error vocabulary shared by every provider client."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import aiohttp
+
+    from .client import ProviderClient
+    from .limiter import RateLimiter
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """The credit of one account, as the provider reported it.
+
+    ``currency`` is always a valid ISO 4217 code (legacy spellings such as
+    SMSC's ``RUR`` are normalised). ``credit_limit`` is ``None`` when the
+    provider does not report one.
+    """
+
+    amount: Decimal
+    currency: str
+    credit_limit: Decimal | None = None
+
+
+class FieldKind(StrEnum):
+    """How a credential field is entered and kept."""
+
+    TEXT = "text"
+    PASSWORD = "password"  # noqa: S105 - the name of a kind, not a secret
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialField:
+    """One field the user fills in for an authentication method."""
+
+    key: str
+    kind: FieldKind = FieldKind.TEXT
+
+    @property
+    def secret(self) -> bool:
+        """Whether the value must never be logged or shown."""
+        return self.kind is FieldKind.PASSWORD
+
+
+@dataclass(frozen=True, slots=True)
+class AuthMethod:
+    """A way to authenticate against a provider.
+
+    ``account_field`` names the field that identifies the account (never a
+    secret): it goes into unique IDs, titles and rate-limiter keys.
+    """
+
+    key: str
+    fields: tuple[CredentialField, ...]
+    account_field: str
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """A provider's documented ceiling for balance requests per account."""
+
+    max_requests: int
+    period: float
+    max_concurrent: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderSpec:
+    """Everything the integration needs to know about one provider."""
+
+    key: str
+    name: str
+    hosts: tuple[str, ...]
+    auth_methods: tuple[AuthMethod, ...]
+    rate_limit: RateLimit
+    account_url: str
+    client_factory: Callable[..., ProviderClient] = field(repr=False)
+    short_name: str = ""
+    """A short name for titles (``SMSC · acme``); ``name`` when empty."""
+
+    @property
+    def title_name(self) -> str:
+        """The name to show in titles."""
+        return self.short_name or self.name
+
+    @property
+    def default_host(self) -> str:
+        """The base URL used unless the user picks another one."""
+        return self.hosts[0]
+
+    def auth_method(self, key: str) -> AuthMethod:
+        """Return the authentication method called ``key``."""
+        for method in self.auth_methods:
+            if method.key == key:
+                return method
+        raise KeyError(key)
+
+    def create_client(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        host: str,
+        auth_method: str,
+        credentials: Mapping[str, str],
+        timeout: float = 10.0,
+        limiter: RateLimiter | None = None,
+    ) -> ProviderClient:
+        """Build a client for one account."""
+        return self.client_factory(
+            session,
+            host=host,
+            auth_method=auth_method,
+            credentials=credentials,
+            timeout=timeout,
+            limiter=limiter,
+        )
+
+
+class ProviderError(Exception):
+    """Base of every error a provider client raises.
+
+    Messages never contain credentials, nor anything derived from them.
+    """
+
+
+class AuthenticationError(ProviderError):
+    """The provider rejected the credentials.
+
+    ``ip_maybe_not_allowed`` is true where the provider uses the same answer
+    for a source IP that is not on the account's allow-list (SMSC error 2).
+    """
+
+    def __init__(self, message: str, *, ip_maybe_not_allowed: bool = False) -> None:
+        """Initialise the error."""
+        super().__init__(message)
+        self.ip_maybe_not_allowed = ip_maybe_not_allowed
+
+
+class IpNotAllowedError(ProviderError):
+    """The request came from an IP that is not on the account's allow-list."""
+
+
+class _RetryAfterError(ProviderError):
+    """An error that says when the next attempt may be made (seconds)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        """Initialise the error."""
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class IpBlockedError(_RetryAfterError):
+    """The provider temporarily blocked the source IP address."""
+
+
+class RateLimitedError(_RetryAfterError):
+    """The provider refused the request because of its rate limit."""
+
+
+class ThrottledError(_RetryAfterError):
+    """Sending now would exceed the provider's documented limits.
+
+    Raised by the account's rate limiter before any request is sent;
+    ``retry_after`` says when the next request is allowed.
+    """
+
+
+class ProviderConnectionError(ProviderError):
+    """The provider could not be reached."""
+
+
+class ProviderTimeoutError(ProviderConnectionError):
+    """The provider did not answer in time."""
+
+
+class ProviderServerError(ProviderError):
+    """The provider reported an error on its side, or rejected the request."""
+
+
+class MalformedResponseError(ProviderError):
+    """The provider's answer could not be understood."""

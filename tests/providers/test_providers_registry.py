@@ -1,0 +1,114 @@
+"""The provider registry and what the integration imports from the package."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from custom_components.sms_credit import providers
+from custom_components.sms_credit.providers import (
+    PROVIDERS,
+    AgileClient,
+    FieldKind,
+    RateLimit,
+    RateLimiter,
+    SmscClient,
+    limiter_key,
+)
+
+PACKAGE = Path(providers.__file__).parent
+
+
+def test_registry_entries() -> None:
+    """Both providers, with their hosts, fields and limits."""
+    assert list(PROVIDERS) == ["smsc", "agile"]
+    smsc, agile = PROVIDERS["smsc"], PROVIDERS["agile"]
+    assert smsc.name == "SMS Center (SMSC)"
+    assert agile.name == "Agile Telecom"
+    assert smsc.hosts == (
+        "https://smsc.ru",
+        "https://smscentre.com",
+        "https://smsc.kz",
+        "https://smsc.ua",
+        "https://smsc.tj",
+    )
+    assert smsc.default_host == "https://smsc.ru"
+    assert smsc.title_name == "SMSC"
+    assert agile.title_name == "Agile Telecom"
+    assert agile.hosts == (
+        "https://secure.agiletelecom.com",
+        "https://http-api.agiletelecom.com",
+    )
+    assert smsc.rate_limit == RateLimit(max_requests=10, period=60, max_concurrent=14)
+    assert agile.rate_limit == RateLimit(max_requests=10, period=60, max_concurrent=2)
+    for spec in PROVIDERS.values():
+        assert spec.key in PROVIDERS
+        assert spec.account_url.startswith("https://")
+        assert [method.key for method in spec.auth_methods] == ["password", "api_key"]
+        password, api_key = spec.auth_method("password"), spec.auth_method("api_key")
+        assert [(f.key, f.kind) for f in password.fields] == [
+            ("username", FieldKind.TEXT),
+            ("password", FieldKind.PASSWORD),
+        ]
+        assert [(f.key, f.secret) for f in api_key.fields] == [
+            ("username", False),
+            ("api_key", True),
+        ]
+        assert password.account_field == api_key.account_field == "username"
+        with pytest.raises(KeyError):
+            spec.auth_method("oauth")
+
+
+@pytest.mark.parametrize(("key", "cls"), [("smsc", SmscClient), ("agile", AgileClient)])
+def test_create_client(
+    session: aiohttp.ClientSession, key: str, cls: type[object]
+) -> None:
+    """The spec builds its client with the common arguments."""
+    limiter = RateLimiter(PROVIDERS[key].rate_limit)
+    client = PROVIDERS[key].create_client(
+        session,
+        host=PROVIDERS[key].default_host + "/",
+        auth_method="api_key",
+        credentials={"username": "u", "api_key": "k"},
+        timeout=5,
+        limiter=limiter,
+    )
+    assert isinstance(client, cls)
+    assert client.host == PROVIDERS[key].default_host
+    assert client.timeout == 5
+    assert client.limiter is limiter
+
+
+@pytest.mark.parametrize(
+    ("host", "account", "expected"),
+    [
+        ("https://smsc.ru", "demo", "smsc|https://smsc.ru|demo"),
+        (" HTTPS://SMSC.RU/ ", " DeMo ", "smsc|https://smsc.ru|demo"),
+        ("https://Reseller.example/Api/", "x", "smsc|https://reseller.example/Api|x"),
+    ],
+)
+def test_limiter_key(host: str, account: str, expected: str) -> None:
+    """Scheme and host lowercased, trailing slash gone, login casefolded."""
+    assert limiter_key("smsc", host, account) == expected
+
+
+def test_public_api() -> None:
+    """Everything in ``__all__`` exists."""
+    for name in providers.__all__:
+        assert hasattr(providers, name), name
+
+
+def test_no_homeassistant_import() -> None:
+    """The package is a library of its own: it never imports Home Assistant."""
+    for path in PACKAGE.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            assert not any(n.split(".")[0] == "homeassistant" for n in names), path
+    assert (PACKAGE / "py.typed").is_file()

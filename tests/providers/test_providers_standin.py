@@ -1,0 +1,197 @@
+"""The stand-in server itself: formats, control API, command line."""
+
+from __future__ import annotations
+
+import base64
+from decimal import Decimal
+
+import aiohttp
+from aiohttp import web
+import pytest
+
+from custom_components.sms_credit.providers import (
+    AuthenticationError,
+    Balance,
+    IpBlockedError,
+    MalformedResponseError,
+    ProviderError,
+    RateLimitedError,
+    parse_agile_response,
+    parse_smsc_response,
+    smsc_password_hash,
+)
+from tests import standin as standin_module
+from tests.providers.helpers import fixture_bytes
+from tests.standin import AGILE_PATH, SMSC_PATH, Account, StandinProvider
+
+SMSC_LOGIN = {"login": "demo", "psw": "demo-password"}
+
+
+async def smsc_raw(
+    session: aiohttp.ClientSession,
+    standin: StandinProvider,
+    params: dict[str, str],
+    *,
+    method: str = "GET",
+) -> tuple[int, bytes]:
+    """Ask the stand-in's SMSC endpoint directly."""
+    url = f"{standin.url}{SMSC_PATH}"
+    if method == "GET":
+        request = session.get(url, params=params)
+    else:
+        request = session.post(url, data=params)
+    async with request as response:
+        return response.status, await response.read()
+
+
+@pytest.mark.parametrize("fmt", ["0", "1", "2", "3"])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_smsc_formats(
+    session: aiohttp.ClientSession, standin: StandinProvider, fmt: str, method: str
+) -> None:
+    """Every format, both methods, parse to the configured balance."""
+    standin.smsc_accounts["demo"].credit = "250"
+    params = {**SMSC_LOGIN, "fmt": fmt, "cur": "1"}
+    status, body = await smsc_raw(session, standin, params, method=method)
+    credit = Decimal(250) if fmt in ("2", "3") else None
+    assert parse_smsc_response(status, body, {}) == Balance(
+        Decimal("100.50"), "RUB", credit
+    )
+
+
+@pytest.mark.parametrize("fmt", ["0", "1", "2", "3", "7"])
+async def test_smsc_formats_without_currency(
+    session: aiohttp.ClientSession, standin: StandinProvider, fmt: str
+) -> None:
+    """Without ``cur=1`` there is no currency: the parser refuses the answer."""
+    status, body = await smsc_raw(session, standin, {**SMSC_LOGIN, "fmt": fmt})
+    assert b"100.50" in body
+    with pytest.raises(MalformedResponseError, match="currency"):
+        parse_smsc_response(status, body, {})
+
+
+@pytest.mark.parametrize(
+    ("fmt", "fixture"),
+    [
+        ("0", "error_fmt0.txt"),
+        ("1", "error_fmt1.txt"),
+        ("2", "error_fmt2.xml"),
+        ("3", "error_fmt3_2.json"),
+    ],
+)
+async def test_smsc_errors_match_documented_shapes(
+    session: aiohttp.ClientSession, standin: StandinProvider, fmt: str, fixture: str
+) -> None:
+    """The stand-in's error 2 has the shape of the documented sample."""
+    params = {"login": "demo", "psw": "bad", "fmt": fmt}
+    _, body = await smsc_raw(session, standin, params)
+    assert b"".join(body.split()) == b"".join(fixture_bytes("smsc", fixture).split())
+    with pytest.raises(AuthenticationError):
+        parse_smsc_response(200, body, {})
+
+
+async def test_smsc_errors(
+    session: aiohttp.ClientSession, standin: StandinProvider
+) -> None:
+    """Missing parameters, MD5 password, blocked IP."""
+    _, body = await smsc_raw(session, standin, {"login": "demo", "fmt": "3"})
+    with pytest.raises(ProviderError, match="code 1"):
+        parse_smsc_response(200, body, {})
+    md5 = smsc_password_hash("demo-password")
+    _, body = await smsc_raw(
+        session, standin, {"login": "demo", "psw": md5, "cur": "1"}
+    )
+    assert body == b"100.50,RUR"
+    standin._smsc_blocked_until["127.0.0.1"] = standin.clock() + 10
+    _, body = await smsc_raw(session, standin, {"apikey": "x", "fmt": "0"})
+    with pytest.raises(IpBlockedError):
+        parse_smsc_response(200, body, {})
+
+
+async def test_agile_errors(
+    session: aiohttp.ClientSession, standin: StandinProvider
+) -> None:
+    """No credentials, a broken Basic header, another scheme."""
+    url = f"{standin.url}{AGILE_PATH}"
+    for headers in (
+        {},
+        {"Authorization": "Basic !!!"},
+        {"Authorization": "Bearer " + base64.b64encode(b"demo:demo-password").decode()},
+    ):
+        async with session.get(url, headers=headers) as response:
+            assert response.status == 401
+            body = await response.read()
+        with pytest.raises(AuthenticationError):
+            parse_agile_response(response.status, body, {})
+
+
+async def test_control_api(
+    session: aiohttp.ClientSession, standin: StandinProvider
+) -> None:
+    """State and forced answers can be set over HTTP."""
+    control = f"{standin.url}/_standin"
+    changes = {
+        "reset": True,
+        "smsc": {"demo": {"balance": "7.00", "currency": "KZT"}},
+        "agile": {"new": {"password": "pw", "balance": "3.5"}},
+        "allowed_ips": None,
+        "smsc_max_per_minute": 5,
+        "delay": 0,
+    }
+    async with session.post(f"{control}/state", json=changes) as response:
+        state = await response.json()
+    assert state["smsc"]["demo"]["balance"] == "7.00"
+    assert state["agile"]["new"]["password"] == "pw"
+    assert standin.agile_accounts["new"] == Account("pw", balance="3.5")
+    assert standin.smsc_max_per_minute == 5
+
+    forced = {"status": 503, "body": "down", "headers": {"X-A": "b"}, "count": 2}
+    async with session.post(f"{control}/respond_next", json=forced) as response:
+        assert (await response.json())["queued_answers"] == 2
+    for _ in range(2):
+        async with session.get(f"{standin.url}{AGILE_PATH}") as response:
+            assert response.status == 503
+            assert response.headers["X-A"] == "b"
+            assert await response.read() == b"down"
+
+    async with session.get(f"{control}/state") as response:
+        assert (await response.json())["requests"] == {AGILE_PATH: 2}
+    for path, payload in (("state", "[1]"), ("respond_next", "{}"), ("state", "x")):
+        async with session.post(f"{control}/{path}", data=payload) as response:
+            assert response.status == 400
+
+
+async def test_delay(session: aiohttp.ClientSession, standin: StandinProvider) -> None:
+    """A configured delay holds the answer."""
+    standin.delay = 0.05
+    async with session.get(f"{standin.url}{AGILE_PATH}") as response:
+        assert response.status == 401
+
+
+async def test_agile_rate_limit_retry_after(
+    session: aiohttp.ClientSession, standin: StandinProvider
+) -> None:
+    """429 with a whole-second ``Retry-After``."""
+    standin.agile_max_per_minute = 0
+    auth = {"X-Api-Key": "demo-agile-key"}
+    async with session.get(f"{standin.url}{AGILE_PATH}", headers=auth) as response:
+        assert response.status == 429
+        # With no request in the window the wait is a full minute.
+        assert response.headers["Retry-After"] == "60"
+    with pytest.raises(RateLimitedError):
+        parse_agile_response(429, b"", dict(response.headers))
+
+
+def test_main(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``python -m tests.standin`` serves both providers on the given port."""
+    calls: list[tuple[web.Application, str, int]] = []
+
+    def fake_run_app(app: web.Application, *, host: str, port: int) -> None:
+        calls.append((app, host, port))
+
+    monkeypatch.setattr(web, "run_app", fake_run_app)
+    standin_module.main(["--port", "8123"])
+    ((app, host, port),) = calls
+    assert (host, port) == ("127.0.0.1", 8123)
+    paths = {resource.canonical for resource in app.router.resources()}
+    assert {SMSC_PATH, AGILE_PATH, "/_standin/state"} <= paths
