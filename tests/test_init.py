@@ -1,4 +1,4 @@
-"""Setting up and unloading a config entry."""
+"""Setting up, unloading and removing a config entry."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from homeassistant.loader import async_get_integration
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sms_credit.const import DOMAIN
+from tests.conftest import setup_entry
+from tests.standin import SMSC_PATH, StandinProvider
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,11 +24,14 @@ async def test_integration_under_test_is_this_repository(hass: HomeAssistant) ->
     assert integration.has_branding
 
 
-async def test_setup_and_unload(hass: HomeAssistant) -> None:
-    """A config entry loads and unloads."""
-    entry = MockConfigEntry(domain=DOMAIN, title="SMSC · acme", data={})
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    assert entry.state is ConfigEntryState.LOADED
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    assert entry.state is ConfigEntryState.NOT_LOADED
+async def test_setup_and_unload(
+    hass: HomeAssistant, standin: StandinProvider, smsc_entry: MockConfigEntry
+) -> None:
+    """An entry sets up with one request, and unloads."""
+    await setup_entry(hass, smsc_entry)
+    assert smsc_entry.state is ConfigEntryState.LOADED
+    assert standin.requests[SMSC_PATH] == 1
+    assert hass.states.get("sensor.smsc_demo_credit").state == "100.50"
+    assert await hass.config_entries.async_unload(smsc_entry.entry_id)
+    assert smsc_entry.state is ConfigEntryState.NOT_LOADED
+    assert hass.states.get("sensor.smsc_demo_credit").state == "unavailable"

@@ -1,13 +1,458 @@
-"""Config flow for SMS Credit."""
+"""Config flow for SMS Credit: add, reauthenticate and reconfigure accounts."""
 
 from __future__ import annotations
 
-from homeassistant.config_entries import ConfigFlow
+from collections.abc import Mapping
+import ipaddress
+from typing import Any
+from urllib.parse import urlsplit
 
-from .const import DOMAIN
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.const import CONF_HOST, CONF_PASSWORD
+from homeassistant.core import callback
+from homeassistant.data_entry_flow import section
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+import probatio as vol
+
+from .accounts import async_get_account_store
+from .const import (
+    CONF_AUTH_METHOD,
+    CONF_LOW_CREDIT_THRESHOLD,
+    CONF_PASSWORD_MD5,
+    CONF_PROVIDER,
+    CONF_UPDATE_INTERVAL,
+    DEFAULT_LOW_CREDIT_THRESHOLD,
+    DEFAULT_UPDATE_INTERVAL,
+    DOMAIN,
+    LOGGER,
+    MAX_UPDATE_INTERVAL,
+    MIN_UPDATE_INTERVAL,
+)
+from .coordinator import SmsCreditCoordinator, error_key, minutes
+from .helpers import SECRET_KEYS, account_key, create_client, entry_title, provider_spec
+from .providers import (
+    PROVIDERS,
+    AuthMethod,
+    ProviderError,
+    ProviderSpec,
+    ThrottledError,
+    normalize_host,
+    smsc_password_hash,
+)
+
+SMSC = "smsc"
+SECTION_ADVANCED = "advanced"
+CONF_CUSTOM_HOST = "custom_host"
+
+
+def valid_base_url(url: str) -> bool:
+    """Whether ``url`` may be a provider base URL.
+
+    HTTPS only, except plain HTTP to a loopback address (a local stand-in
+    or proxy), so credentials never cross a network unencrypted.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        return False
+    if not host or not port_ok or parts.query or parts.fragment or parts.username:
+        return False
+    if parts.scheme == "https":
+        return True
+    return parts.scheme == "http" and _is_loopback(host)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def chosen_host(user_input: Mapping[str, Any], default: str) -> str:
+    """The server: a custom address when typed, else the picked site."""
+    custom = str(user_input.get(SECTION_ADVANCED, {}).get(CONF_CUSTOM_HOST) or "")
+    return custom.strip() or str(user_input.get(CONF_HOST, default))
+
+
+def stored_data(
+    spec: ProviderSpec, method: AuthMethod, host: str, user_input: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Return the entry data for what the user typed: only what is needed.
+
+    For SMSC the password is replaced by its MD5, which SMSC accepts in its
+    place: the plaintext never reaches Home Assistant's storage.
+    """
+    data: dict[str, Any] = {
+        CONF_PROVIDER: spec.key,
+        CONF_HOST: normalize_host(host),
+        CONF_AUTH_METHOD: method.key,
+    }
+    for field in method.fields:
+        if field.secret and not user_input.get(field.key):
+            continue  # reconfigure: the stored secret is kept
+        value = str(user_input[field.key])
+        data[field.key] = value if field.secret else value.strip()
+    if spec.key == SMSC and CONF_PASSWORD in data:
+        data[CONF_PASSWORD_MD5] = smsc_password_hash(data.pop(CONF_PASSWORD))
+    return data
+
+
+def _placeholders(spec: ProviderSpec) -> dict[str, str]:
+    """What the flow's texts and form errors may name."""
+    return {"provider": spec.name, "account_url": spec.account_url, "minutes": "1"}
 
 
 class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Add an SMS-gateway account."""
+    """Add an SMS-gateway account: provider, login method, credentials."""
 
     VERSION = 1
+    MINOR_VERSION = 1
+
+    def __init__(self) -> None:
+        """Initialise the flow."""
+        self._spec: ProviderSpec | None = None
+        self._method: AuthMethod | None = None
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> SmsCreditOptionsFlow:  # noqa: ARG004
+        """Return the options flow."""
+        return SmsCreditOptionsFlow()
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pick the provider."""
+        if user_input is not None:
+            self._spec = PROVIDERS[user_input[CONF_PROVIDER]]
+            return await self.async_step_auth_method()
+        options = [
+            SelectOptionDict(value=spec.key, label=spec.name)
+            for spec in PROVIDERS.values()
+        ]
+        return self.async_show_form(
+            step_id="user",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_PROVIDER): SelectSelector(
+                        SelectSelectorConfig(
+                            options=options, mode=SelectSelectorMode.LIST
+                        )
+                    )
+                }
+            ),
+        )
+
+    async def async_step_auth_method(
+        self,
+        user_input: dict[str, Any] | None = None,  # noqa: ARG002 - a menu
+    ) -> ConfigFlowResult:
+        """Pick how to log in, where the provider offers more than one way."""
+        assert self._spec is not None  # noqa: S101
+        methods = self._spec.auth_methods
+        if len(methods) == 1:
+            self._method = methods[0]
+            return await self.async_step_credentials()
+        return self.async_show_menu(
+            step_id="auth_method",
+            menu_options=[method.key for method in methods],
+            description_placeholders={"provider": self._spec.name},
+        )
+
+    async def async_step_password(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Log in with a login and password."""
+        return await self._async_step_method("password", user_input)
+
+    async def async_step_api_key(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Log in with an API key."""
+        return await self._async_step_method("api_key", user_input)
+
+    async def _async_step_method(
+        self, key: str, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        assert self._spec is not None  # noqa: S101
+        self._method = self._spec.auth_method(key)
+        return await self.async_step_credentials(user_input)
+
+    async def async_step_credentials(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Enter the account's host and credentials, tried before saving."""
+        spec, method = self._spec, self._method
+        assert spec is not None  # noqa: S101
+        assert method is not None  # noqa: S101
+        errors: dict[str, str] = {}
+        placeholders = _placeholders(spec)
+        if user_input is not None:
+            host = chosen_host(user_input, spec.default_host)
+            if not valid_base_url(host):
+                errors["base"] = "invalid_host"
+            else:
+                data = stored_data(spec, method, host, user_input)
+                await self.async_set_unique_id(account_key(data))
+                self._abort_if_unique_id_configured()
+                errors = await self._async_try(data, placeholders)
+                if not errors:
+                    return self.async_create_entry(title=entry_title(data), data=data)
+        return self.async_show_form(
+            step_id="credentials",
+            data_schema=self.add_suggested_values_to_schema(
+                self._credentials_schema(spec, method), user_input
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    @staticmethod
+    def _credentials_schema(
+        spec: ProviderSpec, method: AuthMethod, *, secrets_required: bool = True
+    ) -> vol.Schema:
+        """The form for one login method, built from the provider registry.
+
+        The provider's own sites are a list; a reseller's server goes in the
+        collapsed "Advanced" section (Home Assistant no longer has an
+        advanced mode to hide it behind).
+        """
+        schema: dict[vol.Marker, Any] = {
+            vol.Required(CONF_HOST, default=spec.default_host): SelectSelector(
+                SelectSelectorConfig(
+                    options=list(spec.hosts), mode=SelectSelectorMode.DROPDOWN
+                )
+            )
+        }
+        for field in method.fields:
+            if field.secret:
+                marker: vol.Marker = (
+                    vol.Required(field.key)
+                    if secrets_required
+                    else vol.Optional(field.key)
+                )
+                schema[marker] = TextSelector(
+                    TextSelectorConfig(
+                        type=TextSelectorType.PASSWORD, autocomplete="off"
+                    )
+                )
+            else:
+                schema[vol.Required(field.key)] = TextSelector(
+                    TextSelectorConfig(autocomplete="username")
+                )
+        schema[vol.Required(SECTION_ADVANCED)] = section(
+            vol.Schema(
+                {
+                    vol.Optional(CONF_CUSTOM_HOST): TextSelector(
+                        TextSelectorConfig(type=TextSelectorType.URL)
+                    )
+                }
+            ),
+            {"collapsed": True},
+        )
+        return vol.Schema(schema)
+
+    async def _async_try(
+        self, data: Mapping[str, Any], placeholders: dict[str, str]
+    ) -> dict[str, str]:
+        """Fetch the balance once with ``data``; return the form errors."""
+        spec = provider_spec(data)
+        store = await async_get_account_store(self.hass)
+        account = store.get(account_key(data), spec.rate_limit)
+        try:
+            client = create_client(
+                async_get_clientsession(self.hass), data, account.limiter
+            )
+        except ValueError:
+            # A blank field, or a login the provider's protocol cannot carry.
+            return {"base": "invalid_credentials"}
+        try:
+            balance = await client.async_get_balance()
+        except ThrottledError as err:
+            # Nothing was sent: the account's limit or a wait the provider
+            # asked for holds the request back.
+            placeholders["minutes"] = minutes(err.retry_after)
+            return {"base": account.pause_reason or error_key(err)}
+        except ProviderError as err:
+            LOGGER.debug("%s: trying the credentials failed: %s", spec.name, err)
+            account.record_error(err)
+            store.async_schedule_save()
+            placeholders["minutes"] = minutes(account.limiter.next_allowed_in())
+            return {"base": error_key(err)}
+        except Exception:  # noqa: BLE001 - the form must never crash
+            LOGGER.exception("Unexpected error trying the credentials")
+            return {"base": "unknown"}
+        account.record_success(balance)
+        store.async_schedule_save()
+        return {}
+
+    async def async_step_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """The provider rejected the stored credentials."""
+        self._spec = provider_spec(entry_data)
+        self._method = self._spec.auth_method(entry_data[CONF_AUTH_METHOD])
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for the new secret, try it, and reload the entry."""
+        spec, method = self._spec, self._method
+        assert spec is not None  # noqa: S101
+        assert method is not None  # noqa: S101
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        placeholders = {**_placeholders(spec), "title": entry.title}
+        secret_fields = [f for f in method.fields if f.secret]
+        if user_input is not None:
+            merged = {**entry.data, **user_input}
+            data = stored_data(spec, method, entry.data[CONF_HOST], merged)
+            errors = await self._async_try(data, placeholders)
+            if not errors:
+                return self.async_update_reload_and_abort(entry, data=data)
+        schema = {
+            vol.Required(field.key): TextSelector(
+                TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="off")
+            )
+            for field in secret_fields
+        }
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=vol.Schema(schema),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the host or credentials of the same account."""
+        entry = self._get_reconfigure_entry()
+        spec = self._spec = provider_spec(entry.data)
+        method = self._method = spec.auth_method(entry.data[CONF_AUTH_METHOD])
+        errors: dict[str, str] = {}
+        placeholders = _placeholders(spec)
+        if user_input is not None:
+            host = chosen_host(user_input, entry.data[CONF_HOST])
+            if not valid_base_url(host):
+                errors["base"] = "invalid_host"
+            else:
+                data = self._reconfigured_data(entry, spec, method, host, user_input)
+                await self.async_set_unique_id(account_key(data))
+                self._abort_if_unique_id_mismatch(reason="wrong_account")
+                errors = await self._async_try(data, placeholders)
+                if not errors:
+                    return self.async_update_reload_and_abort(
+                        entry, data=data, title=entry_title(data)
+                    )
+        suggested = {
+            key: value
+            for key, value in entry.data.items()
+            if key not in SECRET_KEYS and key != CONF_HOST
+        }
+        if entry.data[CONF_HOST] in spec.hosts:
+            suggested[CONF_HOST] = entry.data[CONF_HOST]
+        else:
+            suggested[SECTION_ADVANCED] = {CONF_CUSTOM_HOST: entry.data[CONF_HOST]}
+        suggested.update(user_input or {})
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(
+                self._credentials_schema(spec, method, secrets_required=False),
+                suggested,
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    @staticmethod
+    def _reconfigured_data(
+        entry: ConfigEntry,
+        spec: ProviderSpec,
+        method: AuthMethod,
+        host: str,
+        user_input: Mapping[str, Any],
+    ) -> dict[str, Any]:
+        """New entry data; a secret left empty keeps the stored one."""
+        typed = {k: v for k, v in user_input.items() if v not in (None, "")}
+        data = stored_data(spec, method, host, typed)
+        if not any(field.key in typed for field in method.fields if field.secret):
+            data.update({k: v for k, v in entry.data.items() if k in SECRET_KEYS})
+        return data
+
+
+class SmsCreditOptionsFlow(OptionsFlowWithReload):
+    """Update interval and low-credit threshold; applied by a quick reload.
+
+    The reload sends no request: the balance fetched less than one update
+    interval ago is served again, and the account's rate limiter outlives
+    the reload.
+    """
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show and save the options."""
+        if user_input is not None:
+            return self.async_create_entry(data=user_input)
+        entry = self.config_entry
+        currency = _entry_currency(entry)
+        threshold_config = NumberSelectorConfig(
+            min=0, step="any", mode=NumberSelectorMode.BOX
+        )
+        if currency is not None:
+            threshold_config["unit_of_measurement"] = currency
+        schema = vol.Schema(
+            {
+                vol.Required(
+                    CONF_UPDATE_INTERVAL, default=DEFAULT_UPDATE_INTERVAL
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=MIN_UPDATE_INTERVAL,
+                        max=MAX_UPDATE_INTERVAL,
+                        step=1,
+                        unit_of_measurement="min",
+                        mode=NumberSelectorMode.BOX,
+                    )
+                ),
+                vol.Required(
+                    CONF_LOW_CREDIT_THRESHOLD, default=DEFAULT_LOW_CREDIT_THRESHOLD
+                ): NumberSelector(threshold_config),
+            }
+        )
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(schema, entry.options),
+            description_placeholders={"currency": currency or "-"},
+        )
+
+
+def _entry_currency(entry: ConfigEntry) -> str | None:
+    """The account's currency, when its balance is known."""
+    coordinator: SmsCreditCoordinator | None = getattr(entry, "runtime_data", None)
+    if coordinator is None or coordinator.data is None:
+        return None
+    return coordinator.data.currency

@@ -2,8 +2,38 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 import logging
 from typing import Final
 
 DOMAIN: Final = "sms_credit"
 LOGGER: Final = logging.getLogger(__package__)
+
+# Config entry data.
+CONF_PROVIDER: Final = "provider"
+CONF_AUTH_METHOD: Final = "auth_method"
+# SMSC accepts the lowercase MD5 hex of the password in place of the password:
+# only that is stored, never the plaintext.
+CONF_PASSWORD_MD5: Final = "password_md5"  # noqa: S105 - a key, not a secret
+
+# Options.
+CONF_UPDATE_INTERVAL: Final = "update_interval"  # minutes
+CONF_LOW_CREDIT_THRESHOLD: Final = "low_credit_threshold"  # account currency
+DEFAULT_UPDATE_INTERVAL: Final = 30
+MIN_UPDATE_INTERVAL: Final = 1
+MAX_UPDATE_INTERVAL: Final = 1440
+DEFAULT_LOW_CREDIT_THRESHOLD: Final = 10.0
+
+REQUEST_TIMEOUT: Final = 15.0  # seconds, per HTTP request to a provider
+
+# Repair issues the integration raises (issue_id prefixes; one per entry).
+ISSUE_IP_BLOCKED: Final = "ip_blocked"
+ISSUE_IP_NOT_ALLOWED: Final = "ip_not_allowed"
+ISSUE_RATE_LIMITED: Final = "rate_limited"
+# Provider rate-limit refusals in a row (while we stay under the documented
+# limit) before the user is told that something else shares the account.
+RATE_LIMITED_ISSUE_AFTER: Final = 3
+
+STORAGE_VERSION: Final = 1
+STORAGE_KEY: Final = f"{DOMAIN}.accounts"
+STORAGE_SAVE_DELAY: Final = timedelta(seconds=1).total_seconds()

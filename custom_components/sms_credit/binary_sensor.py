@@ -1,0 +1,47 @@
+"""The low-credit problem sensor."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import CONF_LOW_CREDIT_THRESHOLD, DEFAULT_LOW_CREDIT_THRESHOLD
+from .coordinator import SmsCreditConfigEntry
+from .entity import SmsCreditEntity
+
+# The coordinator serialises requests: entities never update on their own.
+PARALLEL_UPDATES = 0
+
+LOW_CREDIT = BinarySensorEntityDescription(
+    key="low_credit",
+    translation_key="low_credit",
+    device_class=BinarySensorDeviceClass.PROBLEM,
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,  # noqa: ARG001
+    entry: SmsCreditConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Add the account's low-credit sensor."""
+    async_add_entities([SmsCreditLowCreditSensor(entry.runtime_data, LOW_CREDIT)])
+
+
+class SmsCreditLowCreditSensor(SmsCreditEntity, BinarySensorEntity):
+    """On while the credit is below the user's threshold."""
+
+    @property
+    def is_on(self) -> bool:
+        """Return whether the credit is below the threshold."""
+        threshold = self.coordinator.config_entry.options.get(
+            CONF_LOW_CREDIT_THRESHOLD, DEFAULT_LOW_CREDIT_THRESHOLD
+        )
+        return self.coordinator.data.amount < Decimal(str(threshold))

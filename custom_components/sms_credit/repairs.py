@@ -1,0 +1,78 @@
+"""Repair flows: the IP allow-list issue can be checked again at once."""
+
+from __future__ import annotations
+
+from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+import probatio as vol
+
+from .accounts import async_get_account_store
+from .coordinator import SmsCreditConfigEntry
+from .helpers import account_key, provider_spec
+from .providers import IpNotAllowedError
+
+
+def _loaded(entry: SmsCreditConfigEntry) -> bool:
+    return entry.state is ConfigEntryState.LOADED
+
+
+class IpNotAllowedRepairFlow(RepairsFlow):
+    """Explain how to allow Home Assistant's IP address, then check again."""
+
+    def __init__(self, entry: SmsCreditConfigEntry) -> None:
+        """Initialise the flow for one config entry."""
+        self._entry = entry
+
+    async def async_step_init(
+        self,
+        user_input: dict[str, str] | None = None,  # noqa: ARG002 - only the issue ID
+    ) -> RepairsFlowResult:
+        """Start at the confirm step."""
+        return await self.async_step_confirm()
+
+    async def async_step_confirm(
+        self, user_input: dict[str, str] | None = None
+    ) -> RepairsFlowResult:
+        """Check again when the user says the IP address is now allowed."""
+        entry = self._entry
+        spec = provider_spec(entry.data)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if _loaded(entry):
+                await entry.runtime_data.async_refresh()
+                succeeded = entry.runtime_data.last_update_success
+            else:
+                # Setup itself failed on the refusal: setting up again checks.
+                await self.hass.config_entries.async_reload(entry.entry_id)
+                succeeded = _loaded(entry)
+            if succeeded:
+                return self.async_create_entry(data={})
+            store = await async_get_account_store(self.hass)
+            account = store.get(account_key(entry.data), spec.rate_limit)
+            errors["base"] = (
+                "still_not_allowed"
+                if account.last_error == IpNotAllowedError.__name__
+                else "check_failed"
+            )
+        return self.async_show_form(
+            step_id="confirm",
+            data_schema=vol.Schema({}),
+            errors=errors,
+            description_placeholders={
+                "title": entry.title,
+                "provider": spec.name,
+                "account_url": spec.account_url,
+            },
+        )
+
+
+async def async_create_fix_flow(
+    hass: HomeAssistant,
+    issue_id: str,  # noqa: ARG001
+    data: dict[str, str | int | float | None] | None,
+) -> RepairsFlow:
+    """Create the flow that fixes an issue of this integration."""
+    assert data is not None  # noqa: S101 - every fixable issue carries its entry
+    entry = hass.config_entries.async_get_known_entry(str(data["entry_id"]))
+    return IpNotAllowedRepairFlow(entry)

@@ -1,0 +1,543 @@
+"""The config, reauth, reconfigure and options flows, against the stand-in."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.const import CONF_API_KEY, CONF_HOST, CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.sms_credit import helpers
+from custom_components.sms_credit.config_flow import chosen_host, valid_base_url
+from custom_components.sms_credit.const import (
+    CONF_LOW_CREDIT_THRESHOLD,
+    CONF_PASSWORD_MD5,
+    CONF_UPDATE_INTERVAL,
+    DOMAIN,
+    MIN_UPDATE_INTERVAL,
+)
+from custom_components.sms_credit.providers import (
+    PROVIDERS,
+    AgileClient,
+    smsc_password_hash,
+)
+from tests.conftest import (
+    AGILE_API_KEY,
+    DEMO_PASSWORD,
+    DEMO_PASSWORD_MD5,
+    SMSC_API_KEY,
+    entry_data,
+    make_entry,
+    setup_entry,
+)
+from tests.standin import AGILE_PATH, SMSC_PATH, StandinProvider
+
+
+def custom(url: str) -> dict[str, Any]:
+    """The form's "Advanced" section with a custom server address."""
+    return {"advanced": {"custom_host": url}}
+
+
+async def start(hass: HomeAssistant, provider: str, method: str) -> dict[str, Any]:
+    """Walk to the credentials form of ``provider`` and ``method``."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"provider": provider}
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["password", "api_key"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": method}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "credentials"
+    return result
+
+
+async def test_add_smsc_account_stores_only_the_md5(
+    hass: HomeAssistant, standin: StandinProvider
+) -> None:
+    """SMSC with login and password: one request, the MD5 stored, never the password."""
+    result = await start(hass, "smsc", "password")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {**custom(standin.url), CONF_USERNAME: " demo ", CONF_PASSWORD: DEMO_PASSWORD},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "SMSC · demo"
+    assert result["data"] == {
+        "provider": "smsc",
+        CONF_HOST: standin.url,
+        "auth_method": "password",
+        CONF_USERNAME: "demo",
+        CONF_PASSWORD_MD5: DEMO_PASSWORD_MD5,
+    }
+    entry = result["result"]
+    assert entry.unique_id == f"smsc|{standin.url}|demo"
+    assert DEMO_PASSWORD not in str(entry.as_dict())
+    # Exactly one request tried the credentials, with the MD5 in the body.
+    assert standin.requests[SMSC_PATH] == 1
+    seen = standin.seen[0]
+    assert seen.method == "POST"
+    assert seen.form["psw"] == DEMO_PASSWORD_MD5
+    assert seen.query == {}
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    # Setting up right after the flow reuses the balance it fetched.
+    assert standin.requests[SMSC_PATH] == 1
+    assert hass.states.get("sensor.smsc_demo_credit").state == "100.50"
+
+
+async def test_add_agile_account_with_api_key(
+    hass: HomeAssistant, standin: StandinProvider
+) -> None:
+    """Agile Telecom with an API key: the key is stored, the login only names it."""
+    result = await start(hass, "agile", "api_key")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {**custom(standin.url), CONF_USERNAME: "demo", CONF_API_KEY: AGILE_API_KEY},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Agile Telecom · demo"
+    assert result["data"][CONF_API_KEY] == AGILE_API_KEY
+    assert standin.seen[0].headers["X-Api-Key"] == AGILE_API_KEY
+    assert standin.requests[AGILE_PATH] == 1
+
+
+async def test_add_smsc_account_with_api_key(
+    hass: HomeAssistant, standin: StandinProvider
+) -> None:
+    """SMSC with an API key."""
+    result = await start(hass, "smsc", "api_key")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {**custom(standin.url), CONF_USERNAME: "demo", CONF_API_KEY: SMSC_API_KEY},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert standin.seen[0].form["apikey"] == SMSC_API_KEY
+    assert "login" not in standin.seen[0].form
+
+
+async def test_sites_listed_and_custom_server_hidden(
+    hass: HomeAssistant, standin: StandinProvider
+) -> None:
+    """The provider's sites are a list; a custom server is in a collapsed section."""
+    result = await start(hass, "smsc", "password")
+    schema = result["data_schema"].schema
+    host = schema[CONF_HOST]
+    assert host.config["options"] == list(PROVIDERS["smsc"].hosts)
+    assert host.config["custom_value"] is False
+    assert schema["advanced"].options == {"collapsed": True}
+
+
+@pytest.mark.parametrize(
+    ("user_input", "host"),
+    [
+        ({CONF_HOST: "https://smsc.kz", "advanced": {}}, "https://smsc.kz"),
+        ({CONF_HOST: "https://smsc.kz", "advanced": {"custom_host": " "}}, "https://smsc.kz"),
+        ({CONF_HOST: "https://smsc.kz", **custom(" https://r.example ")}, "https://r.example"),
+        ({}, "https://smsc.ru"),
+    ],
+)  # fmt: skip
+def test_chosen_host(user_input: dict[str, Any], host: str) -> None:
+    """A typed custom address wins over the listed site; blanks do not count."""
+    assert chosen_host(user_input, "https://smsc.ru") == host
+
+
+SMSC_2 = '{"error": "invalid", "error_code": 2}'
+AGILE_100 = '{"status": "error", "message": "ip", "code": 100}'
+AGILE_8 = '{"status": "error", "message": "x", "code": 8}'
+
+
+@pytest.mark.parametrize(
+    ("provider", "status", "body", "headers", "error"),
+    [
+        ("smsc", 200, SMSC_2, {}, "invalid_auth_or_ip"),
+        ("smsc", 200, '{"error": "blocked", "error_code": 4}', {}, "ip_blocked"),
+        ("smsc", 200, '{"error": "too many", "error_code": 9}', {}, "rate_limited"),
+        ("smsc", 200, '{"error": "params", "error_code": 1}', {}, "provider_error"),
+        ("smsc", 200, "<html>gateway</html>", {}, "malformed_response"),
+        ("smsc", 503, "<html>down</html>", {}, "provider_error"),
+        ("agile", 401, "", {}, "invalid_auth"),
+        ("agile", 403, AGILE_100, {}, "ip_not_allowed"),
+        ("agile", 429, "", {"Retry-After": "120"}, "rate_limited"),
+        ("agile", 500, AGILE_8, {}, "provider_error"),
+        ("agile", 200, '{"credit": "lots"}', {}, "malformed_response"),
+    ],
+)  # fmt: skip
+async def test_provider_errors_show_on_the_form_and_keep_input(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    provider: str,
+    status: int,
+    body: str,
+    headers: dict[str, str],
+    error: str,
+) -> None:
+    """Each failure is a translated form error; what was typed stays; retry works."""
+    result = await start(hass, provider, "password")
+    standin.respond_next(status, body, headers=headers)
+    user_input = {
+        **custom(standin.url),
+        CONF_USERNAME: "demo",
+        CONF_PASSWORD: DEMO_PASSWORD,
+    }
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+    schema = result["data_schema"].schema
+    suggested = {
+        str(key): key.description["suggested_value"]
+        for key in schema
+        if key.description and "suggested_value" in key.description
+    }
+    assert suggested[CONF_USERNAME] == "demo"
+    advanced = schema[next(k for k in schema if k == "advanced")].schema.schema
+    custom_host = next(iter(advanced))
+    assert custom_host.description["suggested_value"] == standin.url
+    if error in ("ip_blocked", "rate_limited"):
+        # Waiting is what helps: the flow sends nothing while the provider
+        # asked to wait.
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], user_input
+        )
+        assert result["errors"] == {"base": error}
+        assert len(standin.seen) == 1
+        return
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_wrong_password_then_right(
+    hass: HomeAssistant, standin: StandinProvider
+) -> None:
+    """A real wrong password (not a forced answer) is reported, then fixed."""
+    result = await start(hass, "smsc", "password")
+    base = {**custom(standin.url), CONF_USERNAME: "demo"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**base, CONF_PASSWORD: "wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth_or_ip"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**base, CONF_PASSWORD: DEMO_PASSWORD}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_cannot_connect_and_timeout(
+    hass: HomeAssistant, standin: StandinProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing listening, and a provider too slow to answer."""
+    result = await start(hass, "agile", "password")
+    url = standin.url
+    await standin.close()
+    base = {CONF_USERNAME: "demo", CONF_PASSWORD: DEMO_PASSWORD}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**base, **custom(url)}
+    )
+    assert result["errors"] == {"base": "cannot_connect"}
+
+    monkeypatch.setattr(helpers, "REQUEST_TIMEOUT", 0.05)
+    slow = StandinProvider()
+    slow.delay = 1.0
+    await slow.start()
+    try:
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {**base, **custom(slow.url)}
+        )
+    finally:
+        await slow.close()
+    assert result["errors"] == {"base": "timeout"}
+
+
+async def test_unexpected_error_is_caught(
+    hass: HomeAssistant, standin: StandinProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in a client becomes a form error, not a crashed flow."""
+    result = await start(hass, "agile", "password")
+
+    async def broken(self: object) -> None:
+        raise ZeroDivisionError
+
+    monkeypatch.setattr(AgileClient, "async_get_balance", broken)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {**custom(standin.url), CONF_USERNAME: "demo", CONF_PASSWORD: DEMO_PASSWORD},
+    )
+    assert result["errors"] == {"base": "unknown"}
+
+
+@pytest.mark.parametrize(
+    ("url", "valid"),
+    [
+        ("https://smsc.ru", True),
+        ("https://reseller.example/api", True),
+        ("http://127.0.0.1:8099", True),
+        ("http://localhost:8099", True),
+        ("http://[::1]:8099", True),
+        ("http://smsc.ru", False),
+        ("http://192.168.1.5", False),
+        ("ftp://smsc.ru", False),
+        ("https://", False),
+        ("https://user:pw@smsc.ru", False),
+        ("https://smsc.ru/?a=1", False),
+        ("https://smsc.ru:99999", False),
+        ("not a url", False),
+        ("http://[::1", False),
+    ],
+)
+def test_valid_base_url(url: str, valid: bool) -> None:
+    """Custom servers: https, or plain http to this machine only."""
+    assert valid_base_url(url) is valid
+
+
+async def test_invalid_custom_host(
+    hass: HomeAssistant, standin: StandinProvider
+) -> None:
+    """A plain-http server elsewhere is refused before any request."""
+    result = await start(hass, "smsc", "password")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {**custom("http://smsc.example"), CONF_USERNAME: "demo", CONF_PASSWORD: "x"},
+    )
+    assert result["errors"] == {"base": "invalid_host"}
+    assert not standin.seen
+
+
+async def test_same_account_twice_is_refused(
+    hass: HomeAssistant, standin: StandinProvider, smsc_entry: MockConfigEntry
+) -> None:
+    """The same provider, host and login cannot be added twice (any case)."""
+    smsc_entry.add_to_hass(hass)
+    result = await start(hass, "smsc", "password")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {**custom(standin.url), CONF_USERNAME: "DEMO", CONF_PASSWORD: DEMO_PASSWORD},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert not standin.seen
+
+
+async def test_reauth(
+    hass: HomeAssistant, standin: StandinProvider, smsc_entry: MockConfigEntry
+) -> None:
+    """A changed password: reauth validates the new one with one request."""
+    await setup_entry(hass, smsc_entry)
+    standin.smsc_accounts["demo"].password = "new-password"
+    result = await smsc_entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    assert list(result["data_schema"].schema) == [CONF_PASSWORD]
+    before = len(standin.seen)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "still-wrong"}
+    )
+    assert result["errors"] == {"base": "invalid_auth_or_ip"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: "new-password"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert smsc_entry.data[CONF_PASSWORD_MD5] == smsc_password_hash("new-password")
+    assert CONF_PASSWORD not in smsc_entry.data
+    assert smsc_entry.state is ConfigEntryState.LOADED
+    # Two tries, and the reload reused the balance the good try fetched.
+    assert len(standin.seen) == before + 2
+
+
+async def test_reconfigure_keeps_the_secret_when_left_empty(
+    hass: HomeAssistant, standin: StandinProvider, smsc_entry: MockConfigEntry
+) -> None:
+    """Reconfigure to another server of the same account, password untouched."""
+    await setup_entry(hass, smsc_entry)
+    other = StandinProvider()
+    await other.start()
+    try:
+        result = await smsc_entry.start_reconfigure_flow(hass)
+        assert result["step_id"] == "reconfigure"
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {**custom(other.url), CONF_USERNAME: "demo"}
+        )
+        # The host is part of the account's identity: another host is
+        # another account.
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "wrong_account"
+        result = await smsc_entry.start_reconfigure_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"],
+            {CONF_HOST: "https://smsc.ru", CONF_USERNAME: "demo", "advanced": {}},
+        )
+        assert result["reason"] == "wrong_account"
+    finally:
+        await other.close()
+
+
+async def test_reconfigure_new_password(
+    hass: HomeAssistant, standin: StandinProvider, smsc_entry: MockConfigEntry
+) -> None:
+    """Reconfigure with a new password, and with a wrong one first."""
+    await setup_entry(hass, smsc_entry)
+    standin.smsc_accounts["demo"].password = "changed"
+    result = await smsc_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {**custom("ftp://nowhere"), CONF_USERNAME: "demo"},
+    )
+    assert result["errors"] == {"base": "invalid_host"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {**custom(standin.url), CONF_USERNAME: "demo", CONF_PASSWORD: "bad"},
+    )
+    assert result["errors"] == {"base": "invalid_auth_or_ip"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {**custom(standin.url), CONF_USERNAME: "demo", CONF_PASSWORD: "changed"},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert smsc_entry.data[CONF_PASSWORD_MD5] == smsc_password_hash("changed")
+
+
+async def test_reconfigure_empty_secret_keeps_stored_one(
+    hass: HomeAssistant, standin: StandinProvider, agile_entry: MockConfigEntry
+) -> None:
+    """An empty API key keeps the stored key."""
+    await setup_entry(hass, agile_entry)
+    result = await agile_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**custom(standin.url), CONF_USERNAME: "demo"}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert agile_entry.data[CONF_API_KEY] == AGILE_API_KEY
+
+
+async def test_options_apply_without_restart_or_request(
+    hass: HomeAssistant, standin: StandinProvider, smsc_entry: MockConfigEntry
+) -> None:
+    """A new threshold turns the low-credit sensor on at once, with no request."""
+    await setup_entry(hass, smsc_entry)
+    assert hass.states.get("binary_sensor.smsc_demo_low_credit").state == "off"
+    result = await hass.config_entries.options.async_init(smsc_entry.entry_id)
+    assert result["step_id"] == "init"
+    schema = result["data_schema"].schema
+    threshold = next(k for k in schema if k == CONF_LOW_CREDIT_THRESHOLD)
+    assert schema[threshold].config["unit_of_measurement"] == "RUB"
+    requests = len(standin.seen)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {CONF_UPDATE_INTERVAL: 15, CONF_LOW_CREDIT_THRESHOLD: 500},
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert smsc_entry.options == {
+        CONF_UPDATE_INTERVAL: 15,
+        CONF_LOW_CREDIT_THRESHOLD: 500,
+    }
+    assert hass.states.get("binary_sensor.smsc_demo_low_credit").state == "on"
+    assert smsc_entry.runtime_data.update_interval.total_seconds() == 15 * 60
+    assert len(standin.seen) == requests
+
+
+async def test_options_bounds_respect_every_provider() -> None:
+    """The shortest update interval stays under every provider's limit."""
+    for spec in PROVIDERS.values():
+        limit = spec.rate_limit
+        assert limit.period / limit.max_requests <= MIN_UPDATE_INTERVAL * 60
+
+
+async def test_five_wrong_passwords_then_the_block_is_respected(
+    hass: HomeAssistant, standin: StandinProvider
+) -> None:
+    """SMSC blocks the IP after 5 failed logins; the flow then stops sending."""
+    result = await start(hass, "smsc", "password")
+    wrong = {**custom(standin.url), CONF_USERNAME: "demo", CONF_PASSWORD: "nope"}
+    for _ in range(5):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], wrong
+        )
+        assert result["errors"] == {"base": "invalid_auth_or_ip"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], wrong)
+    assert result["errors"] == {"base": "ip_blocked"}
+    assert result["description_placeholders"]["minutes"] == "30"
+    assert len(standin.seen) == 6
+    right = {**wrong, CONF_PASSWORD: DEMO_PASSWORD}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], right)
+    assert result["errors"] == {"base": "ip_blocked"}
+    assert len(standin.seen) == 6
+
+
+async def test_provider_with_one_login_method_skips_the_menu(
+    hass: HomeAssistant, standin: StandinProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A provider with a single login method goes straight to the form."""
+    spec = PROVIDERS["agile"]
+    monkeypatch.setitem(
+        PROVIDERS, "agile", replace(spec, auth_methods=spec.auth_methods[1:])
+    )
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"provider": "agile"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "credentials"
+    assert CONF_API_KEY in result["data_schema"].schema
+
+
+@pytest.mark.parametrize(("provider", "username"), [("smsc", "  "), ("agile", "de:mo")])
+async def test_credentials_the_protocol_cannot_carry(
+    hass: HomeAssistant, standin: StandinProvider, provider: str, username: str
+) -> None:
+    """A blank login, or a colon in a Basic-auth login: a form error, no request."""
+    result = await start(hass, provider, "password")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {**custom(standin.url), CONF_USERNAME: username, CONF_PASSWORD: "pw"},
+    )
+    assert result["errors"] == {"base": "invalid_credentials"}
+    assert not standin.seen
+
+
+async def test_reconfigure_form_shows_the_current_server(
+    hass: HomeAssistant, standin: StandinProvider
+) -> None:
+    """A listed site is preselected; a custom server fills the advanced section."""
+    data = entry_data(standin, **{CONF_HOST: "https://smsc.kz"})
+    entry = make_entry(data)
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    schema = result["data_schema"].schema
+    host = next(key for key in schema if key == CONF_HOST)
+    assert host.description["suggested_value"] == "https://smsc.kz"
+    username = next(key for key in schema if key == CONF_USERNAME)
+    assert username.description["suggested_value"] == "demo"
+    assert not any(key == CONF_PASSWORD_MD5 for key in schema)
+
+
+async def test_options_without_a_balance_yet(
+    hass: HomeAssistant, standin: StandinProvider, smsc_entry: MockConfigEntry
+) -> None:
+    """Options work while the account is not set up (no currency known)."""
+    standin.respond_next(503, "down")
+    await setup_entry(hass, smsc_entry)
+    assert smsc_entry.state is ConfigEntryState.SETUP_RETRY
+    result = await hass.config_entries.options.async_init(smsc_entry.entry_id)
+    assert result["description_placeholders"] == {"currency": "-"}
+    schema = result["data_schema"].schema
+    threshold = next(k for k in schema if k == CONF_LOW_CREDIT_THRESHOLD)
+    assert "unit_of_measurement" not in schema[threshold].config

@@ -1,0 +1,260 @@
+"""The coordinator: the provider's limits hold whatever the user does."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import time
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.sms_credit.accounts import DATA_ACCOUNTS
+from tests.conftest import setup_entry
+from tests.standin import SMSC_PATH, StandinProvider
+
+CREDIT = "sensor.smsc_demo_credit"
+LOW_CREDIT = "binary_sensor.smsc_demo_low_credit"
+
+
+def smsc_requests_within(standin: StandinProvider, seconds: float) -> list[float]:
+    """Times (as the stand-in saw them) of SMSC requests in any window."""
+    return [t for t in standin._smsc_windows.get("demo", [])]  # noqa: C416
+
+
+async def tick(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
+) -> None:
+    """Let simulated time pass, and Home Assistant act on it."""
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    # Scheduled refreshes run as background tasks.
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_update_interval_polls(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The balance is fetched again every update interval (30 min here)."""
+    await setup_entry(hass, smsc_entry)
+    assert standin.requests[SMSC_PATH] == 1
+    standin.smsc_accounts["demo"].balance = "7.25"
+    await tick(hass, freezer, 29 * 60)
+    assert standin.requests[SMSC_PATH] == 1
+    await tick(hass, freezer, 61)
+    assert standin.requests[SMSC_PATH] == 2
+    assert hass.states.get(CREDIT).state == "7.25"
+    assert hass.states.get(LOW_CREDIT).state == "on"
+
+
+async def test_hammering_stays_under_the_limit(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """100 manual refreshes and 10 reloads in a minute: at most 10 requests.
+
+    The stand-in answers error 9 (and the entities would go unavailable)
+    if more than 10 requests of one login arrived within 60 s.
+    """
+    assert await async_setup_component(hass, "homeassistant", {})
+    await setup_entry(hass, smsc_entry)
+    for step in range(100):
+        await hass.services.async_call(
+            "homeassistant",
+            "update_entity",
+            {"entity_id": [CREDIT, LOW_CREDIT]},
+            blocking=True,
+        )
+        if step % 10 == 9:
+            assert await hass.config_entries.async_reload(smsc_entry.entry_id)
+        await tick(hass, freezer, 0.55)
+        assert hass.states.get(CREDIT).state == "100.50", step
+        assert hass.states.get(LOW_CREDIT).state == "off", step
+    # 55 simulated seconds have passed.
+    assert 1 <= standin.requests[SMSC_PATH] <= 10
+    assert all(
+        "error" not in seen.form and seen.path == SMSC_PATH for seen in standin.seen
+    )
+
+
+async def test_direct_refreshes_are_throttled_not_failed(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Past the debouncer, the limiter holds requests back and keeps the value."""
+    await setup_entry(hass, smsc_entry)
+    coordinator = smsc_entry.runtime_data
+    for _ in range(30):
+        await coordinator.async_refresh()
+        await tick(hass, freezer, 1)
+    assert standin.requests[SMSC_PATH] == 10
+    assert coordinator.last_update_success
+    assert hass.states.get(CREDIT).state == "100.50"
+    # A minute after the first request, requests flow again.
+    standin.smsc_accounts["demo"].balance = "55.00"
+    await tick(hass, freezer, 31)
+    await coordinator.async_refresh()
+    assert standin.requests[SMSC_PATH] == 11
+    assert hass.states.get(CREDIT).state == "55.00"
+
+
+async def test_limits_survive_a_restart(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, object],
+) -> None:
+    """The request history is stored: a restart cannot add requests."""
+    await setup_entry(hass, smsc_entry)
+    coordinator = smsc_entry.runtime_data
+    for _ in range(12):
+        await coordinator.async_refresh()
+    assert standin.requests[SMSC_PATH] == 10
+    await hass.config_entries.async_unload(smsc_entry.entry_id)
+    await tick(hass, freezer, 2)  # the delayed save runs
+    assert "sms_credit.accounts" in hass_storage
+    # A "restart": the in-memory state is gone, only storage remains.
+    hass.data.pop(DATA_ACCOUNTS)
+    await hass.config_entries.async_setup(smsc_entry.entry_id)
+    await hass.async_block_till_done()
+    assert smsc_entry.state is ConfigEntryState.LOADED
+    await smsc_entry.runtime_data.async_refresh()
+    assert standin.requests[SMSC_PATH] == 10
+    assert hass.states.get(CREDIT).state == "100.50"
+
+
+async def test_restart_within_interval_sends_nothing(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A reload within the update interval reuses the last balance."""
+    await setup_entry(hass, smsc_entry)
+    for _ in range(5):
+        await tick(hass, freezer, 60)
+        assert await hass.config_entries.async_reload(smsc_entry.entry_id)
+    assert standin.requests[SMSC_PATH] == 1
+    # Set up again after more than an interval: the stored balance is old.
+    await hass.config_entries.async_unload(smsc_entry.entry_id)
+    await tick(hass, freezer, 31 * 60)
+    assert standin.requests[SMSC_PATH] == 1
+    await hass.config_entries.async_setup(smsc_entry.entry_id)
+    await hass.async_block_till_done()
+    assert standin.requests[SMSC_PATH] == 2
+
+
+async def test_credit_limit_appears_when_reported(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """SMSC reports a credit limit only when it is not zero."""
+    await setup_entry(hass, smsc_entry)
+    assert hass.states.get("sensor.smsc_demo_credit_limit") is None
+    standin.smsc_accounts["demo"].credit = "250"
+    await tick(hass, freezer, 30 * 60 + 1)
+    state = hass.states.get("sensor.smsc_demo_credit_limit")
+    assert state is not None
+    assert state.state == "250"
+    assert state.attributes["unit_of_measurement"] == "RUB"
+
+
+@pytest.mark.parametrize("threshold", [100.5, 100.51])
+async def test_low_credit_threshold_edge(
+    hass: HomeAssistant, standin: StandinProvider, threshold: float
+) -> None:
+    """On strictly below the threshold."""
+    from tests.conftest import entry_data, make_entry  # noqa: PLC0415
+
+    entry = make_entry(entry_data(standin), low_credit_threshold=threshold)
+    await setup_entry(hass, entry)
+    expected = "on" if threshold > 100.5 else "off"
+    assert hass.states.get(LOW_CREDIT).state == expected
+
+
+async def test_reauth_stops_requests(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A rejected password starts reauth; nothing more is sent with it."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    await setup_entry(hass, smsc_entry)
+    standin.smsc_accounts["demo"].password = "changed-elsewhere"
+    await tick(hass, freezer, 30 * 60 + 1)
+    assert standin.requests[SMSC_PATH] == 2
+    flows = hass.config_entries.flow.async_progress_by_handler("sms_credit")
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    assert hass.states.get(CREDIT).state == "unavailable"
+    # Manual refreshes, polling and reloads send nothing more.
+    for _ in range(3):
+        await hass.services.async_call(
+            "homeassistant", "update_entity", {"entity_id": CREDIT}, blocking=True
+        )
+        await tick(hass, freezer, 31 * 60)
+    await hass.config_entries.async_reload(smsc_entry.entry_id)
+    await hass.async_block_till_done()
+    assert standin.requests[SMSC_PATH] == 2
+    assert smsc_entry.state is ConfigEntryState.SETUP_ERROR
+
+
+async def test_throttled_before_any_balance(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Limit already used up (stored) and no balance yet: retry later, send nothing."""
+    now = time.time()
+    hass_storage["sms_credit.accounts"] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": "sms_credit.accounts",
+        "data": {
+            smsc_entry.unique_id: {
+                "history": [now - 5] * 10,
+                "balance": {"amount": "oops", "currency": "RUB", "credit_limit": None},
+            }
+        },
+    }
+    await setup_entry(hass, smsc_entry)
+    assert smsc_entry.state is ConfigEntryState.SETUP_RETRY
+    assert smsc_entry.reason == (
+        "The provider's request limit for this account is reached; "
+        "the next request is allowed in 55 s"
+    )
+    assert not standin.seen
+    await tick(hass, freezer, 60)
+    await hass.config_entries.async_reload(smsc_entry.entry_id)
+    await hass.async_block_till_done()
+    assert smsc_entry.state is ConfigEntryState.LOADED
+    assert standin.requests[SMSC_PATH] == 1
+
+
+async def test_removing_an_entry_never_set_up(
+    hass: HomeAssistant, standin: StandinProvider, smsc_entry: MockConfigEntry
+) -> None:
+    """Removing an entry that was never loaded works and sends nothing."""
+    smsc_entry.add_to_hass(hass)
+    await hass.config_entries.async_remove(smsc_entry.entry_id)
+    await hass.async_block_till_done()
+    assert not standin.seen

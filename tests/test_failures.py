@@ -1,0 +1,349 @@
+"""When things go wrong: what the user sees, and that it goes away again."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+import logging
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.repairs import repairs_flow_manager
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.sms_credit.const import DOMAIN
+from tests.conftest import ENTRY_ID, setup_entry
+from tests.standin import AGILE_PATH, SMSC_PATH, StandinProvider
+
+CREDIT = "sensor.smsc_demo_credit"
+AGILE_CREDIT = "sensor.agile_telecom_demo_credit"
+BLOCKED = '{"error": "IP address is temporarily blocked", "error_code": 4}'
+
+
+async def tick(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
+) -> None:
+    """Let simulated time pass, and Home Assistant act on it."""
+    freezer.tick(timedelta(seconds=seconds))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+def issue(hass: HomeAssistant, kind: str) -> ir.IssueEntry | None:
+    """The repair issue of ``kind`` for the test entry, if any."""
+    return ir.async_get(hass).async_get_issue(DOMAIN, f"{kind}_{ENTRY_ID}")
+
+
+async def test_ip_blocked_waits_it_out_then_clears(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """SMSC error 4: an issue, no request until the block ends, then all clear."""
+    assert await async_setup_component(hass, "homeassistant", {})
+    await setup_entry(hass, smsc_entry)
+    standin.respond_next(200, BLOCKED)
+    await smsc_entry.runtime_data.async_refresh()
+    await hass.async_block_till_done()
+    assert hass.states.get(CREDIT).state == "unavailable"
+    found = issue(hass, "ip_blocked")
+    assert found is not None
+    assert found.severity is ir.IssueSeverity.ERROR
+    assert not found.is_fixable
+    assert found.translation_placeholders["minutes"] == "30"
+    assert found.translation_placeholders["title"] == "SMSC · demo"
+    assert found.data == {"entry_id": ENTRY_ID}
+    requests = standin.requests[SMSC_PATH]
+    # Manual refreshes and scheduled ones during the block send nothing.
+    for _ in range(10):
+        await hass.services.async_call(
+            "homeassistant", "update_entity", {"entity_id": CREDIT}, blocking=True
+        )
+        await tick(hass, freezer, 170)
+        assert hass.states.get(CREDIT).state == "unavailable"
+    assert standin.requests[SMSC_PATH] == requests
+    # The coordinator retries by itself once the block is over.
+    await tick(hass, freezer, 200)
+    assert standin.requests[SMSC_PATH] == requests + 1
+    assert hass.states.get(CREDIT).state == "100.50"
+    assert issue(hass, "ip_blocked") is None
+
+
+async def test_ip_blocked_survives_a_reload(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A reload during the block neither sends a request nor hides the issue."""
+    await setup_entry(hass, smsc_entry)
+    standin.respond_next(200, BLOCKED)
+    await smsc_entry.runtime_data.async_refresh()
+    ir.async_delete_issue(hass, DOMAIN, f"ip_blocked_{ENTRY_ID}")  # as after a restart
+    requests = standin.requests[SMSC_PATH]
+    await tick(hass, freezer, 31 * 60)  # the stored balance is now old
+    await hass.config_entries.async_reload(smsc_entry.entry_id)
+    await hass.async_block_till_done()
+    # The block (30 min) is over now: a request is fine.
+    assert standin.requests[SMSC_PATH] == requests + 1
+    assert smsc_entry.state is ConfigEntryState.LOADED
+
+    standin.respond_next(200, BLOCKED)
+    await tick(hass, freezer, 30 * 60 + 1)
+    assert issue(hass, "ip_blocked") is not None
+    ir.async_delete_issue(hass, DOMAIN, f"ip_blocked_{ENTRY_ID}")
+    requests = standin.requests[SMSC_PATH]
+    await tick(hass, freezer, 31 * 60)  # the balance is stale, the block is not
+    await hass.config_entries.async_reload(smsc_entry.entry_id)
+    await hass.async_block_till_done()
+    assert smsc_entry.state is ConfigEntryState.LOADED
+    assert standin.requests[SMSC_PATH] == requests + 1
+
+
+async def test_blocked_at_setup_holds_back_retries(
+    hass: HomeAssistant, standin: StandinProvider, smsc_entry: MockConfigEntry
+) -> None:
+    """Blocked during setup: setup retries later, but sends nothing meanwhile."""
+    standin.respond_next(200, BLOCKED)
+    await setup_entry(hass, smsc_entry)
+    assert smsc_entry.state is ConfigEntryState.SETUP_RETRY
+    assert issue(hass, "ip_blocked") is not None
+    assert standin.requests[SMSC_PATH] == 1
+    # Home Assistant retries setup, but the integration holds back.
+    await hass.config_entries.async_reload(smsc_entry.entry_id)
+    await hass.async_block_till_done()
+    assert standin.requests[SMSC_PATH] == 1
+    assert smsc_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_ip_not_allowed_repair_flow(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    agile_entry: MockConfigEntry,
+) -> None:
+    """Agile 403: a fixable issue; its confirm step checks again at once."""
+    assert await async_setup_component(hass, "repairs", {})
+    await setup_entry(hass, agile_entry)
+    standin.allowed_ips = ["192.0.2.1"]
+    await agile_entry.runtime_data.async_refresh()
+    await hass.async_block_till_done()
+    assert hass.states.get(AGILE_CREDIT).state == "unavailable"
+    found = issue(hass, "ip_not_allowed")
+    assert found is not None
+    assert found.is_fixable
+    assert found.learn_more_url == "https://secure.agiletelecom.com/"
+
+    manager = repairs_flow_manager(hass)
+    assert manager is not None
+    result = await manager.async_init(
+        DOMAIN, context={"issue_id": f"ip_not_allowed_{ENTRY_ID}"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "confirm"
+    assert result["description_placeholders"]["provider"] == "Agile Telecom"
+    requests = standin.requests[AGILE_PATH]
+    result = await manager.async_configure(result["flow_id"], {})
+    assert result["errors"] == {"base": "still_not_allowed"}
+    assert standin.requests[AGILE_PATH] == requests + 1
+    standin.allowed_ips = None
+    result = await manager.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert issue(hass, "ip_not_allowed") is None
+    assert hass.states.get(AGILE_CREDIT).state == "100.50"
+
+
+async def test_ip_not_allowed_at_setup_fixed_by_reload(
+    hass: HomeAssistant, standin: StandinProvider, agile_entry: MockConfigEntry
+) -> None:
+    """When setup itself was refused, the repair flow sets the entry up again."""
+    assert await async_setup_component(hass, "repairs", {})
+    standin.allowed_ips = ["192.0.2.1"]
+    await setup_entry(hass, agile_entry)
+    assert agile_entry.state is ConfigEntryState.SETUP_RETRY
+    manager = repairs_flow_manager(hass)
+    assert manager is not None
+    result = await manager.async_init(
+        DOMAIN, context={"issue_id": f"ip_not_allowed_{ENTRY_ID}"}
+    )
+    standin.respond_next(503, "<html>maintenance</html>")
+    result = await manager.async_configure(result["flow_id"], {})
+    assert result["errors"] == {"base": "check_failed"}
+    result = await manager.async_configure(result["flow_id"], {})
+    assert result["errors"] == {"base": "still_not_allowed"}
+    standin.allowed_ips = None
+    result = await manager.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert agile_entry.state is ConfigEntryState.LOADED
+    assert issue(hass, "ip_not_allowed") is None
+
+
+async def test_rate_limited_backs_off_and_reports_a_shared_account(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    agile_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """429s: wait as told; after 3 in a row, an issue names the likely cause."""
+    await setup_entry(hass, agile_entry)
+    coordinator = agile_entry.runtime_data
+    standin.respond_next(429, "", headers={"Retry-After": "300"}, count=3)
+    await coordinator.async_refresh()
+    assert hass.states.get(AGILE_CREDIT).state == "unavailable"
+    assert issue(hass, "rate_limited") is None
+    requests = standin.requests[AGILE_PATH]
+    await tick(hass, freezer, 299)
+    assert standin.requests[AGILE_PATH] == requests  # Retry-After honoured
+    await tick(hass, freezer, 2)
+    assert standin.requests[AGILE_PATH] == requests + 1
+    await tick(hass, freezer, 301)
+    assert standin.requests[AGILE_PATH] == requests + 2
+    found = issue(hass, "rate_limited")
+    assert found is not None
+    assert not found.is_fixable
+    await tick(hass, freezer, 301)
+    assert hass.states.get(AGILE_CREDIT).state == "100.50"
+    assert issue(hass, "rate_limited") is None
+
+
+async def test_smsc_error_9_backs_off_a_minute(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """SMSC error 9 (another client hammering the login): wait one minute."""
+    await setup_entry(hass, smsc_entry)
+    standin.respond_next(200, '{"error": "too many", "error_code": 9}')
+    await smsc_entry.runtime_data.async_refresh()
+    assert hass.states.get(CREDIT).state == "unavailable"
+    requests = standin.requests[SMSC_PATH]
+    await smsc_entry.runtime_data.async_refresh()
+    assert standin.requests[SMSC_PATH] == requests
+    await tick(hass, freezer, 61)
+    assert standin.requests[SMSC_PATH] == requests + 1
+    assert hass.states.get(CREDIT).state == "100.50"
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (503, "<html>Service Unavailable</html>"),
+        (200, '{"balance": "NaN", "currency": "RUR"}'),
+        (200, ""),
+        (502, '{"balance": "1'),
+    ],
+)
+async def test_outage_unavailable_logged_once_and_recovers(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    status: int,
+    body: str,
+) -> None:
+    """Outages: unavailable (never 0), one log line each way, recovery by itself."""
+    await setup_entry(hass, smsc_entry)
+    standin.respond_next(status, body, count=3)
+    caplog.clear()
+    for _ in range(3):
+        await tick(hass, freezer, 30 * 60 + 1)
+        state = hass.states.get(CREDIT)
+        assert state.state == "unavailable"
+        assert hass.states.get("binary_sensor.smsc_demo_low_credit").state == (
+            "unavailable"
+        )
+    errors = [
+        r
+        for r in caplog.records
+        if r.levelno >= logging.WARNING and r.name.startswith("custom_components")
+    ]
+    assert len(errors) == 1, [r.getMessage() for r in errors]
+    assert "SMSC · demo" in errors[0].getMessage()
+    assert errors[0].exc_info is None
+    await tick(hass, freezer, 30 * 60 + 1)
+    assert hass.states.get(CREDIT).state == "100.50"
+    recovered = [r for r in caplog.records if "recovered" in r.getMessage()]
+    assert len(recovered) == 1
+
+
+async def test_timeout_and_connection_errors(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A provider that does not answer, then one that is gone."""
+    await setup_entry(hass, smsc_entry)
+    coordinator = smsc_entry.runtime_data
+    monkeypatch.setattr(coordinator.client, "timeout", 0.05)
+    standin.delay = 1.0
+    await coordinator.async_refresh()
+    assert str(coordinator.last_exception) == "The provider did not answer in time"
+    standin.delay = 0
+    await standin.close()
+    await coordinator.async_refresh()
+    assert str(coordinator.last_exception) == "Cannot connect to the provider"
+    assert hass.states.get(CREDIT).state == "unavailable"
+
+
+async def test_setup_outage_retries_without_traceback(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An outage during setup: retry later, and no traceback in the log."""
+    standin.respond_next(503, "down")
+    await setup_entry(hass, smsc_entry)
+    assert smsc_entry.state is ConfigEntryState.SETUP_RETRY
+    shown = [r for r in caplog.records if r.levelno >= logging.INFO]
+    assert shown
+    assert all(r.exc_info is None for r in shown)
+    assert all("Traceback" not in r.getMessage() for r in shown)
+    assert smsc_entry.reason == "The provider reported an error on its side"
+
+
+async def test_auth_failure_at_setup_starts_reauth(
+    hass: HomeAssistant, standin: StandinProvider, smsc_entry: MockConfigEntry
+) -> None:
+    """Wrong credentials at setup: reauth, and the SMSC-specific explanation."""
+    standin.smsc_accounts["demo"].password = "other"
+    await setup_entry(hass, smsc_entry)
+    assert smsc_entry.state is ConfigEntryState.SETUP_ERROR
+    assert "allowed IP addresses" in (smsc_entry.reason or "")
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    assert standin.requests[SMSC_PATH] == 1
+
+
+async def test_agile_auth_failure_message(
+    hass: HomeAssistant, standin: StandinProvider, agile_entry: MockConfigEntry
+) -> None:
+    """Agile 401: a plain wrong-credentials message (no IP guess)."""
+    standin.agile_accounts["demo"].api_key = "rotated"
+    await setup_entry(hass, agile_entry)
+    assert agile_entry.reason == (
+        "The provider rejected the credentials; re-enter them to continue"
+    )
+
+
+async def test_removing_the_entry_removes_its_issues(
+    hass: HomeAssistant, standin: StandinProvider, smsc_entry: MockConfigEntry
+) -> None:
+    """Issues belong to their entry and go with it."""
+    await setup_entry(hass, smsc_entry)
+    standin.respond_next(200, BLOCKED)
+    await smsc_entry.runtime_data.async_refresh()
+    assert issue(hass, "ip_blocked") is not None
+    await hass.config_entries.async_remove(smsc_entry.entry_id)
+    await hass.async_block_till_done()
+    assert issue(hass, "ip_blocked") is None
