@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 import time
 from typing import Any
 
@@ -11,32 +10,14 @@ from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sms_credit.accounts import DATA_ACCOUNTS
-from tests.conftest import setup_entry
+from tests.conftest import setup_entry, tick
 from tests.standin import SMSC_PATH, StandinProvider
 
 CREDIT = "sensor.smsc_demo_credit"
 LOW_CREDIT = "binary_sensor.smsc_demo_low_credit"
-
-
-def smsc_requests_within(standin: StandinProvider, seconds: float) -> list[float]:
-    """Times (as the stand-in saw them) of SMSC requests in any window."""
-    return [t for t in standin._smsc_windows.get("demo", [])]  # noqa: C416
-
-
-async def tick(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
-) -> None:
-    """Let simulated time pass, and Home Assistant act on it."""
-    freezer.tick(timedelta(seconds=seconds))
-    async_fire_time_changed(hass)
-    # Scheduled refreshes run as background tasks.
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 async def test_update_interval_polls(

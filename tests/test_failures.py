@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 import logging
 
 from freezegun.api import FrozenDateTimeFactory
@@ -13,27 +12,15 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sms_credit.const import DOMAIN
-from tests.conftest import ENTRY_ID, setup_entry
+from tests.conftest import ENTRY_ID, setup_entry, tick
 from tests.standin import AGILE_PATH, SMSC_PATH, StandinProvider
 
 CREDIT = "sensor.smsc_demo_credit"
 AGILE_CREDIT = "sensor.agile_telecom_demo_credit"
 BLOCKED = '{"error": "IP address is temporarily blocked", "error_code": 4}'
-
-
-async def tick(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, seconds: float
-) -> None:
-    """Let simulated time pass, and Home Assistant act on it."""
-    freezer.tick(timedelta(seconds=seconds))
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
 
 
 def issue(hass: HomeAssistant, kind: str) -> ir.IssueEntry | None:

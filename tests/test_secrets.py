@@ -22,9 +22,9 @@ from tests.conftest import (
     SECRETS,
     SMSC_API_KEY,
     setup_entry,
+    tick,
 )
 from tests.standin import StandinProvider
-from tests.test_coordinator import tick
 
 FAILURES = [
     (200, '{"error": "params", "error_code": 1}'),
