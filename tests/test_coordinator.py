@@ -239,3 +239,35 @@ async def test_removing_an_entry_never_set_up(
     await hass.config_entries.async_remove(smsc_entry.entry_id)
     await hass.async_block_till_done()
     assert not standin.seen
+
+
+async def test_routine_polls_are_stored_lazily_bursts_at_once(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A lone poll joins a later write; a second request in a window is stored fast."""
+    await setup_entry(hass, smsc_entry)
+    set_up_at = time.time()
+    key = smsc_entry.unique_id
+
+    def stored() -> dict[str, Any]:
+        return hass_storage["sms_credit.accounts"]["data"][key]
+
+    await tick(hass, freezer, 61)
+    assert stored()["fetched_at"] == set_up_at
+    await tick(hass, freezer, 30 * 60 - 61)  # the routine poll, alone in its window
+    polled_at = time.time()
+    assert standin.requests[SMSC_PATH] == 2
+    await tick(hass, freezer, 2)
+    assert stored()["fetched_at"] == set_up_at  # not rewritten yet
+    await tick(hass, freezer, 60)
+    assert stored()["fetched_at"] == polled_at
+    # Two requests in one window are stored within a second or two.
+    await smsc_entry.runtime_data.async_refresh()
+    await smsc_entry.runtime_data.async_refresh()
+    assert standin.requests[SMSC_PATH] == 4
+    await tick(hass, freezer, 2)
+    assert len(stored()["history"]) == 2

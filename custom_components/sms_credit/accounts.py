@@ -21,7 +21,14 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.storage import Store
 from homeassistant.util.hass_dict import HassKey
 
-from .const import DOMAIN, LOGGER, STORAGE_KEY, STORAGE_SAVE_DELAY, STORAGE_VERSION
+from .const import (
+    DOMAIN,
+    LOGGER,
+    STORAGE_KEY,
+    STORAGE_LAZY_SAVE_DELAY,
+    STORAGE_SAVE_DELAY,
+    STORAGE_VERSION,
+)
 from .providers import (
     Balance,
     IpBlockedError,
@@ -132,6 +139,7 @@ class AccountStore:
         self._states: dict[str, AccountState] = {}
         self._load_lock = asyncio.Lock()
         self._loaded = False
+        self._save_due = False
 
     async def async_load(self) -> None:
         """Read what earlier runs stored (once)."""
@@ -179,12 +187,23 @@ class AccountStore:
         self.async_schedule_save()
 
     @callback
-    def async_schedule_save(self) -> None:
-        """Store the states soon (and at the latest when Home Assistant stops)."""
-        self._store.async_delay_save(self._data_to_save, STORAGE_SAVE_DELAY)
+    def async_schedule_save(self, *, urgent: bool = True) -> None:
+        """Store the states (at the latest when Home Assistant stops).
+
+        Urgent saves happen within a second: anything a crash must not lose
+        (several requests in one rate-limit window, a pause, a rejected
+        login). Other saves join the next write, at most a minute later;
+        scheduling one does not postpone a write already due.
+        """
+        if urgent:
+            self._store.async_delay_save(self._data_to_save, STORAGE_SAVE_DELAY)
+        elif not self._save_due:
+            self._store.async_delay_save(self._data_to_save, STORAGE_LAZY_SAVE_DELAY)
+        self._save_due = True
 
     @callback
     def _data_to_save(self) -> dict[str, Any]:
+        self._save_due = False
         data: dict[str, Any] = dict(self._stored)
         for key, state in self._states.items():
             data[key] = {

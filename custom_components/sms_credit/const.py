@@ -37,3 +37,8 @@ RATE_LIMITED_ISSUE_AFTER: Final = 3
 STORAGE_VERSION: Final = 1
 STORAGE_KEY: Final = f"{DOMAIN}.accounts"
 STORAGE_SAVE_DELAY: Final = timedelta(seconds=1).total_seconds()
+# A routine answer (the only request of its rate-limit window) is stored at
+# most this late: losing it in a crash costs one extra request at the next
+# start, far under any limit, and saves rewriting every account's state on
+# every poll.
+STORAGE_LAZY_SAVE_DELAY: Final = timedelta(seconds=60).total_seconds()

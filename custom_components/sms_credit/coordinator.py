@@ -143,12 +143,14 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         try:
             balance = await self.client.async_get_balance()
         except ThrottledError as err:
-            return self._throttled(err)
+            return self._throttled(err)  # nothing was sent: nothing to store
         except ProviderError as err:
-            raise self._failed(err) from err
-        finally:
             self._store.async_schedule_save()
+            raise self._failed(err) from err
         self._succeeded(balance)
+        # The only request of its window can wait for a later write; more
+        # requests in one window must survive a crash (they count at restart).
+        self._store.async_schedule_save(urgent=len(account.limiter.history) > 1)
         return balance
 
     def _fresh_stored_balance(self) -> Balance | None:
