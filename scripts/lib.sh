@@ -45,10 +45,12 @@ find_host_python() {
   fi
 }
 
-# What the userland holds: Python 3.14, and compilers for the few packages
-# that Home Assistant builds from source when the development instance
-# starts (its voice components).
-ROOTFS_PACKAGES="python3.14 python3.14-venv python3.14-dev gcc g++ ca-certificates"
+# What the userland holds: Python 3.14, compilers for the few packages that
+# Home Assistant builds from source when the development instance starts (its
+# voice components), and the browser (with a font) that the end-to-end test
+# drives.
+BROWSER_PACKAGES="chromium fonts-dejavu-core"
+ROOTFS_PACKAGES="python3.14 python3.14-venv python3.14-dev gcc g++ ca-certificates $BROWSER_PACKAGES"
 
 # Runs a command as root inside the userland, with /proc and /dev mounted in
 # a private mount namespace (nothing stays mounted afterwards).
@@ -149,10 +151,28 @@ in_env() {
     /bin/bash -c "cd $pwd_q && exec $cmd_q"
 }
 
+# The end-to-end test drives Debian's Chromium. In the userland it comes with
+# ROOTFS_PACKAGES; with a host Python it is installed with apt-get when
+# missing (as root on a Debian-like host), else the test skips, saying why.
+ensure_browser() {
+  [ "$MODE" = host ] || return 0
+  [ -x "${SMS_CREDIT_CHROMIUM:-/usr/bin/chromium}" ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing $BROWSER_PACKAGES for the end-to-end test"
+    # shellcheck disable=SC2086 # the list is meant to split
+    if apt-get update -qq \
+      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $BROWSER_PACKAGES >/dev/null; then
+      return 0
+    fi
+  fi
+  log "no Chromium at ${SMS_CREDIT_CHROMIUM:-/usr/bin/chromium}: the end-to-end test will skip"
+}
+
 # Creates the virtual environment and installs the pinned requirements when
 # they changed since the last install (a stamp holds their hash).
 ensure_venv() {
   select_python
+  ensure_browser
   local stamp_dir want
   if [ "$MODE" = host ]; then stamp_dir="$VENV"; else stamp_dir="$ROOTFS$VENV"; fi
   want="$(cat "$REQUIREMENTS" "$REPO_ROOT/scripts/lib.sh" | sha256sum | cut -d' ' -f1)"

@@ -1,0 +1,244 @@
+"""A new user's first hour with SMS Credit, in a real browser.
+
+Logs in, adds an SMSC account through the UI (with the stand-in's address in
+the "Advanced" section), finds the credit on the device page and on a
+dashboard card, sees the re-authentication notice when the provider starts
+refusing the password and enters the new one, and fixes a repair issue when
+the provider refuses Home Assistant's IP address. Screenshots of the main
+screens are taken on every run: into a temporary folder, or into the folder
+$SMS_CREDIT_SCREENSHOTS names (``SMS_CREDIT_SCREENSHOTS=docs/images
+scripts/test`` refreshes the README's images).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+import re
+import tempfile
+import time
+from typing import Any
+
+from playwright.sync_api import Page, expect
+import pytest
+
+from tests.e2e.harness import (
+    DASHBOARD_PATH,
+    OWNER,
+    REPO,
+    HomeAssistantInstance,
+    Standin,
+)
+
+SCREENSHOTS_ENV = "SMS_CREDIT_SCREENSHOTS"
+CALL_API = """([method, path, data]) =>
+    document.querySelector("home-assistant").hass.callApi(method, path, data)"""
+CALL_WS = """(message) =>
+    document.querySelector("home-assistant").hass.callWS(message)"""
+CALL_SERVICE = """([domain, service, data]) =>
+    document.querySelector("home-assistant").hass.callService(domain, service, data)"""
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Save what the user sees as <screenshots folder>/<name>.png."""
+    folder = Path(os.environ.get(SCREENSHOTS_ENV) or _TEMP_SHOTS)
+    if not folder.is_absolute():
+        folder = REPO / folder
+    folder.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(600)  # let dialogs finish their opening animation
+    path = folder / f"{name}.png"
+    page.screenshot(path=path, animations="disabled")
+    assert path.stat().st_size > 10_000, f"{name}: an empty screenshot"
+
+
+_TEMP_SHOTS = tempfile.mkdtemp(prefix="sms-credit-screens-")
+
+
+def expect_accessible_text(page: Page, pattern: str, timeout: float = 30.0) -> None:
+    """Wait until the page's accessibility tree shows text matching ``pattern``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        tree = page.locator("body").aria_snapshot()
+        if re.search(pattern, re.sub(r"\s+", " ", tree)):
+            return
+        if time.monotonic() > deadline:
+            pytest.fail(f"no {pattern!r} on {page.url}:\n{tree}")
+        page.wait_for_timeout(250)
+
+
+def close_dialog(page: Page) -> None:
+    """Select the button at the foot of a finished flow's dialog; wait until gone.
+
+    (A closing dialog may step the browser's history back: navigating before
+    it is gone can land on the page before.)
+    """
+    footer = page.locator("ha-dialog-footer")
+    footer.get_by_role("button", name=re.compile("^(Close|Finish)$")).click()
+    expect(footer).to_have_count(0)
+    page.wait_for_timeout(500)
+
+
+def navigate(page: Page, url: str) -> None:
+    """Open ``url`` and make sure the browser stays there."""
+    for _ in range(3):
+        page.goto(url)
+        page.wait_for_timeout(500)
+        if page.url.split("#")[0] == url:
+            return
+    pytest.fail(f"could not stay on {url}: now on {page.url}")
+
+
+def log_in(page: Page, url: str) -> None:
+    """Log in through Home Assistant's login page."""
+    page.goto(f"{url}/")
+    page.locator("input[name='username']").fill(OWNER["username"])
+    page.locator("input[name='password']").fill(OWNER["password"])
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"/home|/lovelace"))
+    page.wait_for_function(
+        "() => document.querySelector('home-assistant')?.hass?.connected === true"
+    )
+
+
+def add_smsc_account(page: Page, url: str, standin: Standin) -> None:
+    """Settings -> Devices & services -> Add integration -> SMS Credit -> SMSC."""
+    navigate(page, f"{url}/config/integrations/dashboard")
+    page.get_by_role("button", name="Add integration").click()
+    page.get_by_placeholder("Search for a brand name").fill("SMS Credit")
+    page.get_by_role("button", name="SMS Credit", exact=True).click()
+    page.get_by_text("SMS Center (SMSC)", exact=True).click()
+    page.get_by_role("button", name="Submit").click()
+    page.get_by_text("Login and password", exact=True).click()
+    page.locator("input[name='username']").fill("demo")
+    page.locator("input[name='password']").fill("demo-password")
+    expect(page.get_by_text("SMS Center (SMSC) account")).to_be_visible()
+    screenshot(page, "add_account")
+    page.get_by_text("Advanced", exact=True).click()
+    page.locator("input[name='custom_host']").fill(standin.url)
+    page.get_by_role("button", name="Submit").click()
+    # The account works: Home Assistant offers to name the new device.
+    expect(page.get_by_text("Device name")).to_be_visible()
+    page.get_by_role("button", name=re.compile("Skip and finish|Finish")).click()
+    expect(page.get_by_text("Device name")).to_have_count(0)
+
+
+def open_device_page(page: Page, url: str) -> None:
+    """Open the account's device from the integration's page."""
+    navigate(page, f"{url}/config/integrations/integration/sms_credit")
+    page.locator("a[href^='/config/devices/device/']").first.click()
+    page.wait_for_url(re.compile(r"/config/devices/device/"))
+
+
+def entity_ids(page: Page, title: str) -> dict[str, str]:
+    """The entity IDs of the account titled ``title``, by their unique-ID key."""
+    entries = page.evaluate(CALL_API, ["GET", "config/config_entries/entry", None])
+    (entry_id,) = (e["entry_id"] for e in entries if e["title"] == title)
+    registry = page.evaluate(CALL_WS, {"type": "config/entity_registry/list"})
+    return {
+        e["unique_id"].removeprefix(f"{entry_id}_"): e["entity_id"]
+        for e in registry
+        if e["config_entry_id"] == entry_id
+    }
+
+
+def refresh(page: Page, entity_id: str) -> None:
+    """Ask Home Assistant to check the account now."""
+    page.evaluate(
+        CALL_SERVICE, ["homeassistant", "update_entity", {"entity_id": entity_id}]
+    )
+
+
+def add_agile_account(page: Page, standin: Standin) -> None:
+    """A second account, added through the same config flow's REST API."""
+    flow: dict[str, Any] = page.evaluate(
+        CALL_API, ["POST", "config/config_entries/flow", {"handler": "sms_credit"}]
+    )
+    path = f"config/config_entries/flow/{flow['flow_id']}"
+    for answer in (
+        {"provider": "agile"},
+        {"next_step_id": "api_key"},
+        {
+            "host": "https://secure.agiletelecom.com",
+            "username": "demo",
+            "api_key": "demo-agile-key",
+            "advanced": {"custom_host": standin.url},
+        },
+    ):
+        flow = page.evaluate(CALL_API, ["POST", path, answer])
+    assert flow["type"] == "create_entry", flow
+
+
+def test_new_user_journey(
+    page: Page, home_assistant: HomeAssistantInstance, standin_server: Standin
+) -> None:
+    """Add an account, watch its credit, recover from refusals, as a user does."""
+    url, standin = home_assistant.url, standin_server
+    log_in(page, url)
+
+    # Add the account; its device shows the credit, currency and low credit.
+    add_smsc_account(page, url, standin)
+    open_device_page(page, url)
+    # Names and states sit in different shadow roots: read what a screen
+    # reader would.
+    expect_accessible_text(page, r"Credit (RUB ?100\.50?|100\.50? ?RUB)")
+    expect_accessible_text(page, r"Low credit OK")
+    expect_accessible_text(page, r"Currency RUB")
+    screenshot(page, "device")
+    entities = entity_ids(page, "SMSC · demo")
+    assert entities == {
+        "credit": "sensor.smsc_demo_credit",
+        "currency": "sensor.smsc_demo_currency",
+        "low_credit": "binary_sensor.smsc_demo_low_credit",
+    }
+
+    # The example dashboard card (docs/dashboard_card.yaml).
+    navigate(page, f"{url}/{DASHBOARD_PATH}/0")
+    card = page.locator("hui-vertical-stack-card")
+    expect(card.locator("hui-gauge-card")).to_contain_text(re.compile(r"100[.,]5"))
+    expect(card.locator("hui-tile-card").first).to_contain_text("100.50")
+    expect(card.locator("hui-tile-card").last).to_contain_text("OK")
+    screenshot(page, "dashboard")
+
+    # The provider starts refusing the password: Home Assistant asks for it.
+    standin.update({"smsc": {"demo": {"password": "changed"}}})
+    refresh(page, entities["credit"])
+    navigate(page, f"{url}/config/integrations/dashboard")
+    attention = page.locator("ha-config-flow-card").filter(has_text="SMSC · demo")
+    expect(attention).to_be_visible()
+    navigate(page, f"{url}/config/repairs")
+    expect(page.get_by_text(re.compile("SMSC · demo"))).to_be_visible()
+
+    # The user enters the new password from the notice.
+    navigate(page, f"{url}/config/integrations/dashboard")
+    attention.get_by_role("button", name="Reconfigure").click()
+    page.locator("input[name='password']").fill("changed")
+    page.get_by_role("button", name="Submit").click()
+    expect(
+        page.get_by_text(re.compile("The new credentials work|Re-authentication was"))
+    ).to_be_visible()
+    close_dialog(page)
+    state = page.evaluate(CALL_API, ["GET", f"states/{entities['credit']}", None])
+    assert state["state"] in {"100.50", "100.5"}
+
+    # A second account, whose provider refuses Home Assistant's IP address.
+    add_agile_account(page, standin)
+    agile = entity_ids(page, "Agile Telecom · demo")
+    standin.update({"allowed_ips": ["192.0.2.1"]})
+    refresh(page, agile["credit"])
+    navigate(page, f"{url}/config/repairs")
+    issue = page.get_by_text("Home Assistant's IP address is not allowed by Agile")
+    issue.click()
+    expect(
+        page.get_by_text("Allow Home Assistant's IP address at Agile")
+    ).to_be_visible()
+    screenshot(page, "repair_issue")
+
+    # The user allows the address at the provider and submits: fixed.
+    standin.update({"allowed_ips": None})
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_text("The issue is repaired")).to_be_visible()
+    close_dialog(page)
+    expect(issue).to_have_count(0)
+    issues = page.evaluate(CALL_WS, {"type": "repairs/list_issues"})["issues"]
+    assert not [i for i in issues if i["domain"] == "sms_credit"]
+    assert "Attempting install" not in Path(home_assistant.log).read_text()
