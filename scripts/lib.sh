@@ -51,6 +51,10 @@ find_host_python() {
 # drives.
 BROWSER_PACKAGES="chromium fonts-dejavu-core"
 ROOTFS_PACKAGES="python3.14 python3.14-venv python3.14-dev gcc g++ ca-certificates $BROWSER_PACKAGES"
+# What debootstrap itself installs. The rest comes with apt-get afterwards:
+# debootstrap cannot configure some of chromium's dependencies (dconf-service)
+# in its own minimal environment, apt-get in the finished userland can.
+ROOTFS_BASE_PACKAGES="python3.14 python3.14-venv ca-certificates"
 
 # Runs a command as root inside the userland, with /proc and /dev mounted in
 # a private mount namespace (nothing stays mounted afterwards).
@@ -78,10 +82,9 @@ ensure_rootfs() {
     log "building a Debian unstable userland with Python 3.14 in $ROOTFS (once)"
     rm -rf "$ROOTFS.partial"
     mkdir -p "$CACHE_DIR"
-    debootstrap --variant=minbase --include="${ROOTFS_PACKAGES// /,}" \
+    debootstrap --variant=minbase --include="${ROOTFS_BASE_PACKAGES// /,}" \
       sid "$ROOTFS.partial" "$DEBIAN_MIRROR" >"$CACHE_DIR/debootstrap.log" 2>&1 \
       || die "debootstrap failed, see $CACHE_DIR/debootstrap.log"
-    echo "$ROOTFS_PACKAGES" >"$ROOTFS.partial/.sms-credit-packages"
     mv "$ROOTFS.partial" "$ROOTFS"
   fi
   cp /etc/ssl/certs/ca-certificates.crt "$ROOTFS/etc/ssl/certs/ca-certificates.crt"
@@ -90,7 +93,8 @@ ensure_rootfs() {
   if [ "$(cat "$ROOTFS/.sms-credit-packages" 2>/dev/null)" != "$ROOTFS_PACKAGES" ]; then
     log "adding packages to the userland: $ROOTFS_PACKAGES"
     # shellcheck disable=SC2086 # the list is meant to split
-    in_rootfs bash -c "apt-get -o Acquire::Check-Valid-Until=false update -qq && apt-get install -y -qq $ROOTFS_PACKAGES >/dev/null"
+    in_rootfs bash -c "apt-get -o Acquire::Check-Valid-Until=false update -qq && apt-get install -y -qq $ROOTFS_PACKAGES >/dev/null" \
+      || die "installing packages into the userland failed"
     echo "$ROOTFS_PACKAGES" >"$ROOTFS/.sms-credit-packages"
   fi
 }
