@@ -23,6 +23,8 @@ from homeassistant.util.hass_dict import HassKey
 
 from .const import (
     DOMAIN,
+    ISSUE_IP_BLOCKED,
+    ISSUE_RATE_LIMITED,
     LOGGER,
     STORAGE_KEY,
     STORAGE_LAZY_SAVE_DELAY,
@@ -98,7 +100,9 @@ class AccountState:
         if isinstance(error, IpBlockedError | RateLimitedError):
             self.limiter.pause_until(now + (error.retry_after or DEFAULT_PAUSE))
             self.pause_reason = (
-                "ip_blocked" if isinstance(error, IpBlockedError) else "rate_limited"
+                ISSUE_IP_BLOCKED
+                if isinstance(error, IpBlockedError)
+                else ISSUE_RATE_LIMITED
             )
 
 

@@ -231,7 +231,7 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
     @callback
     def _ensure_pause_issue(self) -> None:
         """Show the IP-block issue again after a restart during the block."""
-        if self.account.pause_reason == "ip_blocked":
+        if self.account.pause_reason == ISSUE_IP_BLOCKED:
             remaining = self.account.limiter.paused_until - time.time()
             self._create_issue(ISSUE_IP_BLOCKED, {"minutes": minutes(remaining)})
 
