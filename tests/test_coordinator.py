@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 import time
 from typing import Any
 
@@ -12,7 +13,12 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.sms_credit.accounts import DATA_ACCOUNTS
+from custom_components.sms_credit.accounts import DATA_ACCOUNTS, AccountState
+from custom_components.sms_credit.providers import (
+    PROVIDERS,
+    IpBlockedError,
+    RateLimiter,
+)
 from tests.conftest import setup_entry, tick
 from tests.standin import SMSC_PATH, StandinProvider
 
@@ -271,3 +277,13 @@ async def test_routine_polls_are_stored_lazily_bursts_at_once(
     assert standin.requests[SMSC_PATH] == 4
     await tick(hass, freezer, 2)
     assert len(stored()["history"]) == 2
+
+
+async def test_a_pause_ends_with_its_wait(freezer: FrozenDateTimeFactory) -> None:
+    """The reason for a provider's wait no longer counts once the wait is over."""
+    account = AccountState(limiter=RateLimiter(PROVIDERS["smsc"].rate_limit))
+    account.record_error(IpBlockedError("blocked", retry_after=1800))
+    assert account.active_pause == "ip_blocked"
+    freezer.tick(timedelta(seconds=1801))
+    assert account.pause_reason == "ip_blocked"  # kept until a good answer
+    assert account.active_pause is None

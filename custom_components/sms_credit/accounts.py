@@ -76,9 +76,11 @@ class AccountState:
     rate_limited_in_a_row: int = 0
 
     @property
-    def paused(self) -> bool:
-        """Whether the provider asked to wait and the wait is not over."""
-        return self.limiter.paused_until > time.time()
+    def active_pause(self) -> str | None:
+        """Why the provider asked to wait, while that wait is not over."""
+        if self.limiter.paused_until > time.time():
+            return self.pause_reason
+        return None
 
     def record_success(self, balance: Balance) -> None:
         """Remember a good answer."""

@@ -294,7 +294,7 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
             # Nothing was sent: the account's limit or a wait the provider
             # asked for holds the request back.
             placeholders["minutes"] = minutes(err.retry_after)
-            return {"base": account.pause_reason or error_key(err)}
+            return {"base": account.active_pause or error_key(err)}
         except ProviderError as err:
             LOGGER.debug("%s: trying the credentials failed: %s", spec.name, err)
             account.record_error(err)

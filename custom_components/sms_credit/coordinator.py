@@ -167,13 +167,13 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
     def _throttled(self, err: ThrottledError) -> Balance:
         """The limiter held the request back: no request was sent."""
         account = self.account
-        if account.paused and account.pause_reason is not None:
+        if (pause := account.active_pause) is not None:
             # The provider asked to wait: the failure it reported still holds.
             self._ensure_pause_issue()
             raise UpdateFailed(
                 retry_after=err.retry_after,
                 translation_domain=DOMAIN,
-                translation_key=account.pause_reason,
+                translation_key=pause,
                 translation_placeholders={"minutes": minutes(err.retry_after)},
             ) from err
         if account.balance is not None:
@@ -202,7 +202,7 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         key = error_key(err)
         placeholders: dict[str, str] = {}
         retry_after: float | None = None
-        if account.pause_reason is not None and account.paused:
+        if account.active_pause is not None:
             retry_after = account.limiter.next_allowed_in()
             placeholders["minutes"] = minutes(retry_after)
         if isinstance(err, IpBlockedError):
@@ -231,7 +231,7 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
     @callback
     def _ensure_pause_issue(self) -> None:
         """Show the IP-block issue again after a restart during the block."""
-        if self.account.pause_reason == ISSUE_IP_BLOCKED:
+        if self.account.active_pause == ISSUE_IP_BLOCKED:
             remaining = self.account.limiter.paused_until - time.time()
             self._create_issue(ISSUE_IP_BLOCKED, {"minutes": minutes(remaining)})
 
