@@ -27,7 +27,7 @@ from custom_components.sms_credit.const import (
     CONF_UPDATE_INTERVAL,
     DOMAIN,
 )
-from custom_components.sms_credit.helpers import account_key, entry_title
+from custom_components.sms_credit.helpers import entry_title
 from tests.standin import StandinProvider
 
 DEMO_PASSWORD = "demo-password"
@@ -94,10 +94,11 @@ def make_entry(data: dict[str, Any], **options: Any) -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN,
         title=entry_title(data),
-        unique_id=account_key(data),
         data=data,
         options={CONF_UPDATE_INTERVAL: 30, CONF_LOW_CREDIT_THRESHOLD: 10.0, **options},
         entry_id=ENTRY_ID,
+        version=1,
+        minor_version=2,
     )
 
 

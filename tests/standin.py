@@ -31,9 +31,12 @@ Behaviour:
   not zero). Error 1 for missing credentials; error 2 for wrong credentials
   or a source IP outside :attr:`StandinProvider.allowed_ips`; the fifth
   authorisation failure of an IP within 30 minutes blocks it for 30 minutes
-  (error 4); more than 10 balance requests of one login within 60 s give
-  error 9 (:attr:`StandinProvider.smsc_max_per_minute`). The "15
-  simultaneous requests" rule is not emulated.
+  (error 4), and every request from that IP during the block prolongs it by
+  another 30 minutes (:attr:`StandinProvider.during_block` counts them, per
+  IP; a well-behaved client keeps it at zero); more than 10 balance
+  requests of one login within 60 s give error 9
+  (:attr:`StandinProvider.smsc_max_per_minute`). The "15 simultaneous
+  requests" rule is not emulated.
 * Agile Telecom (``/services/sms/credit``): GET with Basic or
   ``X-Api-Key``; 401 without credentials (empty body) or with wrong ones
   (JSend code 1, or 11 for an unknown user); 403 with JSend code 100 for an
@@ -151,6 +154,8 @@ class StandinProvider:
         self._smsc_windows: dict[str, deque[float]] = {}
         self._smsc_failures: dict[str, deque[float]] = {}
         self._smsc_blocked_until: dict[str, float] = {}
+        # Requests that arrived while their IP was blocked (each prolonged it).
+        self.during_block: Counter[str] = Counter()
         self._agile_window: deque[float] = deque()
         self._running = asyncio.Event()
         self._running.set()
@@ -214,6 +219,7 @@ class StandinProvider:
         self._smsc_windows.clear()
         self._smsc_failures.clear()
         self._smsc_blocked_until.clear()
+        self.during_block.clear()
         self._agile_window.clear()
         self.seen.clear()
         self.requests.clear()
@@ -251,6 +257,15 @@ class StandinProvider:
 
         return handle
 
+    def block(self, ip: str = "127.0.0.1", seconds: float = SMSC_BLOCK_SECONDS) -> None:
+        """Block ``ip`` at SMSC as if it had failed to log in five times."""
+        self._smsc_blocked_until[ip] = self.clock() + seconds
+
+    def smsc_blocked_until(self, ip: str = "127.0.0.1") -> float | None:
+        """When SMSC's block of ``ip`` ends (stand-in clock), if it is blocked."""
+        until = self._smsc_blocked_until.get(ip)
+        return until if until is not None and until > self.clock() else None
+
     def _ip_allowed(self, request: web.Request) -> bool:
         return self.allowed_ips is None or request.remote in self.allowed_ips
 
@@ -261,6 +276,9 @@ class StandinProvider:
         ip = request.remote or ""
         now = self.clock()
         if self._smsc_blocked_until.get(ip, -math.inf) > now:
+            # Knocking on a blocked door keeps it shut for longer.
+            self._smsc_blocked_until[ip] = now + SMSC_BLOCK_SECONDS
+            self.during_block[ip] += 1
             return self._smsc_error(fmt, 4)
         login, psw, apikey = (params.get(k, "") for k in ("login", "psw", "apikey"))
         if not (login and psw) and not apikey:

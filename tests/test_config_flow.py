@@ -15,6 +15,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.sms_credit import helpers
 from custom_components.sms_credit.config_flow import chosen_host, valid_base_url
 from custom_components.sms_credit.const import (
+    CONF_AUTH_METHOD,
     CONF_LOW_CREDIT_THRESHOLD,
     CONF_PASSWORD_MD5,
     CONF_UPDATE_INTERVAL,
@@ -82,18 +83,17 @@ async def test_add_smsc_account_stores_only_the_md5(
         CONF_PASSWORD_MD5: DEMO_PASSWORD_MD5,
     }
     entry = result["result"]
-    assert entry.unique_id == f"smsc|{standin.url}|demo"
+    assert entry.unique_id is None  # duplicates are found by their credentials
     assert DEMO_PASSWORD not in str(entry.as_dict())
-    # Exactly one request tried the credentials, with the MD5 in the body.
-    assert standin.requests[SMSC_PATH] == 1
+    # One request tried the credentials, with the MD5 in the body; set-up
+    # then asked once more (test before set-up).
+    assert standin.requests[SMSC_PATH] == 2
     seen = standin.seen[0]
     assert seen.method == "POST"
     assert seen.form["psw"] == DEMO_PASSWORD_MD5
     assert seen.query == {}
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    # Setting up right after the flow reuses the balance it fetched.
-    assert standin.requests[SMSC_PATH] == 1
     assert hass.states.get("sensor.smsc_demo_credit").state == "100.50"
 
 
@@ -110,7 +110,7 @@ async def test_add_agile_account_with_api_key(
     assert result["title"] == "Agile Telecom · demo"
     assert result["data"][CONF_API_KEY] == AGILE_API_KEY
     assert standin.seen[0].headers["X-Api-Key"] == AGILE_API_KEY
-    assert standin.requests[AGILE_PATH] == 1
+    assert standin.requests[AGILE_PATH] == 2  # the try, then set-up
 
 
 async def test_add_smsc_account_with_api_key(
@@ -313,7 +313,7 @@ async def test_invalid_custom_host(
         result["flow_id"],
         {**custom("http://smsc.example"), CONF_USERNAME: "demo", CONF_PASSWORD: "x"},
     )
-    assert result["errors"] == {"base": "invalid_host"}
+    assert result["errors"] == {CONF_HOST: "invalid_host"}
     assert not standin.seen
 
 
@@ -355,8 +355,8 @@ async def test_reauth(
     assert smsc_entry.data[CONF_PASSWORD_MD5] == smsc_password_hash("new-password")
     assert CONF_PASSWORD not in smsc_entry.data
     assert smsc_entry.state is ConfigEntryState.LOADED
-    # Two tries, and the reload reused the balance the good try fetched.
-    assert len(standin.seen) == before + 2
+    # Two tries, and the reload checked once more.
+    assert len(standin.seen) == before + 3
 
 
 async def test_reconfigure_keeps_the_secret_when_left_empty(
@@ -372,18 +372,39 @@ async def test_reconfigure_keeps_the_secret_when_left_empty(
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {**custom(other.url), CONF_USERNAME: "demo"}
         )
-        # The host is part of the account's identity: another host is
-        # another account.
         assert result["type"] is FlowResultType.ABORT
-        assert result["reason"] == "wrong_account"
+        assert result["reason"] == "reconfigure_successful"
+        assert smsc_entry.data[CONF_HOST] == other.url
+        assert smsc_entry.data[CONF_PASSWORD_MD5] == DEMO_PASSWORD_MD5
+        # Another login is another account.
         result = await smsc_entry.start_reconfigure_flow(hass)
         result = await hass.config_entries.flow.async_configure(
-            result["flow_id"],
-            {CONF_HOST: "https://smsc.ru", CONF_USERNAME: "demo", "advanced": {}},
+            result["flow_id"], {**custom(other.url), CONF_USERNAME: "someone"}
         )
         assert result["reason"] == "wrong_account"
     finally:
         await other.close()
+
+
+async def test_reconfigure_onto_another_entrys_account(
+    hass: HomeAssistant, standin: StandinProvider, agile_entry: MockConfigEntry
+) -> None:
+    """Reconfigure cannot make an entry a copy of another one."""
+    agile_entry.add_to_hass(hass)
+    data = entry_data(standin, "agile", **{CONF_AUTH_METHOD: "api_key"})
+    del data["password"]
+    data[CONF_API_KEY] = "another-key"
+    second = MockConfigEntry(
+        domain=DOMAIN, title="Agile Telecom · two", data=data, entry_id="second"
+    )
+    second.add_to_hass(hass)
+    result = await second.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {**custom(standin.url), CONF_USERNAME: "two", CONF_API_KEY: AGILE_API_KEY},
+    )
+    assert result["reason"] == "already_configured"
+    assert not standin.seen
 
 
 async def test_reconfigure_new_password(
@@ -397,7 +418,7 @@ async def test_reconfigure_new_password(
         result["flow_id"],
         {**custom("ftp://nowhere"), CONF_USERNAME: "demo"},
     )
-    assert result["errors"] == {"base": "invalid_host"}
+    assert result["errors"] == {CONF_HOST: "invalid_host"}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
         {**custom(standin.url), CONF_USERNAME: "demo", CONF_PASSWORD: "bad"},
@@ -459,27 +480,6 @@ async def test_options_bounds_respect_every_provider() -> None:
         assert limit.period / limit.max_requests <= MIN_UPDATE_INTERVAL * 60
 
 
-async def test_five_wrong_passwords_then_the_block_is_respected(
-    hass: HomeAssistant, standin: StandinProvider
-) -> None:
-    """SMSC blocks the IP after 5 failed logins; the flow then stops sending."""
-    result = await start(hass, "smsc", "password")
-    wrong = {**custom(standin.url), CONF_USERNAME: "demo", CONF_PASSWORD: "nope"}
-    for _ in range(5):
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], wrong
-        )
-        assert result["errors"] == {"base": "invalid_auth_or_ip"}
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], wrong)
-    assert result["errors"] == {"base": "ip_blocked"}
-    assert result["description_placeholders"]["minutes"] == "30"
-    assert len(standin.seen) == 6
-    right = {**wrong, CONF_PASSWORD: DEMO_PASSWORD}
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], right)
-    assert result["errors"] == {"base": "ip_blocked"}
-    assert len(standin.seen) == 6
-
-
 async def test_provider_with_one_login_method_skips_the_menu(
     hass: HomeAssistant, standin: StandinProvider, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -509,7 +509,7 @@ async def test_credentials_the_protocol_cannot_carry(
         result["flow_id"],
         {**custom(standin.url), CONF_USERNAME: username, CONF_PASSWORD: "pw"},
     )
-    assert result["errors"] == {"base": "invalid_credentials"}
+    assert result["errors"] == {CONF_USERNAME: "invalid_credentials"}
     assert not standin.seen
 
 

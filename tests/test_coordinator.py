@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 import time
 from typing import Any
 
@@ -13,12 +12,7 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.sms_credit.accounts import DATA_ACCOUNTS, AccountState
-from custom_components.sms_credit.providers import (
-    PROVIDERS,
-    IpBlockedError,
-    RateLimiter,
-)
+from custom_components.sms_credit.store import DATA_STORE
 from tests.conftest import setup_entry, tick
 from tests.standin import SMSC_PATH, StandinProvider
 
@@ -116,7 +110,7 @@ async def test_limits_survive_a_restart(
     await tick(hass, freezer, 2)  # the delayed save runs
     assert "sms_credit.accounts" in hass_storage
     # A "restart": the in-memory state is gone, only storage remains.
-    hass.data.pop(DATA_ACCOUNTS)
+    hass.data.pop(DATA_STORE)
     await hass.config_entries.async_setup(smsc_entry.entry_id)
     await hass.async_block_till_done()
     assert smsc_entry.state is ConfigEntryState.LOADED
@@ -125,25 +119,20 @@ async def test_limits_survive_a_restart(
     assert hass.states.get(CREDIT).state == "100.50"
 
 
-async def test_restart_within_interval_sends_nothing(
+async def test_restart_asks_the_provider(
     hass: HomeAssistant,
     standin: StandinProvider,
     smsc_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """A reload within the update interval reuses the last balance."""
+    """Every reload or set-up the limiter allows is a real check."""
     await setup_entry(hass, smsc_entry)
-    for _ in range(5):
+    for step in range(5):
         await tick(hass, freezer, 60)
+        standin.smsc_accounts["demo"].balance = f"{step}.00"
         assert await hass.config_entries.async_reload(smsc_entry.entry_id)
-    assert standin.requests[SMSC_PATH] == 1
-    # Set up again after more than an interval: the stored balance is old.
-    await hass.config_entries.async_unload(smsc_entry.entry_id)
-    await tick(hass, freezer, 31 * 60)
-    assert standin.requests[SMSC_PATH] == 1
-    await hass.config_entries.async_setup(smsc_entry.entry_id)
-    await hass.async_block_till_done()
-    assert standin.requests[SMSC_PATH] == 2
+        assert hass.states.get(CREDIT).state == f"{step}.00"
+    assert standin.requests[SMSC_PATH] == 6
 
 
 async def test_credit_limit_appears_when_reported(
@@ -152,15 +141,23 @@ async def test_credit_limit_appears_when_reported(
     smsc_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """SMSC reports a credit limit only when it is not zero."""
+    """SMSC leaves a zero credit limit out of its answer: zero, not unknown."""
     await setup_entry(hass, smsc_entry)
-    assert hass.states.get("sensor.smsc_demo_credit_limit") is None
+    state = hass.states.get("sensor.smsc_demo_credit_limit")
+    assert state.state == "0"
     standin.smsc_accounts["demo"].credit = "250"
     await tick(hass, freezer, 30 * 60 + 1)
     state = hass.states.get("sensor.smsc_demo_credit_limit")
-    assert state is not None
     assert state.state == "250"
     assert state.attributes["unit_of_measurement"] == "RUB"
+
+
+async def test_agile_has_no_credit_limit(
+    hass: HomeAssistant, standin: StandinProvider, agile_entry: MockConfigEntry
+) -> None:
+    """A provider that reports no credit limit gets no credit-limit entity."""
+    await setup_entry(hass, agile_entry)
+    assert hass.states.get("sensor.agile_telecom_demo_credit_limit") is None
 
 
 @pytest.mark.parametrize("threshold", [100.5, 100.51])
@@ -213,14 +210,16 @@ async def test_throttled_before_any_balance(
     """Limit already used up (stored) and no balance yet: retry later, send nothing."""
     now = time.time()
     hass_storage["sms_credit.accounts"] = {
-        "version": 1,
+        "version": 2,
         "minor_version": 1,
         "key": "sms_credit.accounts",
         "data": {
-            smsc_entry.unique_id: {
-                "history": [now - 5] * 10,
-                "balance": {"amount": "oops", "currency": "RUB", "credit_limit": None},
-            }
+            "logins": {"smsc|127.0.0.1|demo": {"history": [now - 5] * 10}},
+            "entries": {
+                smsc_entry.entry_id: {
+                    "answer": {"amount": "oops", "currency": "RUB"},
+                }
+            },
         },
     }
     await setup_entry(hass, smsc_entry)
@@ -230,9 +229,9 @@ async def test_throttled_before_any_balance(
         "the next request is allowed in 55 s"
     )
     assert not standin.seen
-    await tick(hass, freezer, 60)
-    await hass.config_entries.async_reload(smsc_entry.entry_id)
-    await hass.async_block_till_done()
+    # Home Assistant's set-up retries: the first one the window allows asks.
+    for _ in range(10):
+        await tick(hass, freezer, 30)
     assert smsc_entry.state is ConfigEntryState.LOADED
     assert standin.requests[SMSC_PATH] == 1
 
@@ -257,33 +256,26 @@ async def test_routine_polls_are_stored_lazily_bursts_at_once(
     """A lone poll joins a later write; a second request in a window is stored fast."""
     await setup_entry(hass, smsc_entry)
     set_up_at = time.time()
-    key = smsc_entry.unique_id
 
     def stored() -> dict[str, Any]:
-        return hass_storage["sms_credit.accounts"]["data"][key]
+        return hass_storage["sms_credit.accounts"]["data"]
+
+    def fetched_at() -> float:
+        entry = stored()["entries"][smsc_entry.entry_id]
+        return float(entry["answer"]["fetched_at"])
 
     await tick(hass, freezer, 61)
-    assert stored()["fetched_at"] == set_up_at
+    assert fetched_at() == set_up_at
     await tick(hass, freezer, 30 * 60 - 61)  # the routine poll, alone in its window
     polled_at = time.time()
     assert standin.requests[SMSC_PATH] == 2
     await tick(hass, freezer, 2)
-    assert stored()["fetched_at"] == set_up_at  # not rewritten yet
+    assert fetched_at() == set_up_at  # not rewritten yet
     await tick(hass, freezer, 60)
-    assert stored()["fetched_at"] == polled_at
+    assert fetched_at() == polled_at
     # Two requests in one window are stored within a second or two.
     await smsc_entry.runtime_data.async_refresh()
     await smsc_entry.runtime_data.async_refresh()
     assert standin.requests[SMSC_PATH] == 4
     await tick(hass, freezer, 2)
-    assert len(stored()["history"]) == 2
-
-
-async def test_a_pause_ends_with_its_wait(freezer: FrozenDateTimeFactory) -> None:
-    """The reason for a provider's wait no longer counts once the wait is over."""
-    account = AccountState(limiter=RateLimiter(PROVIDERS["smsc"].rate_limit))
-    account.record_error(IpBlockedError("blocked", retry_after=1800))
-    assert account.active_pause == "ip_blocked"
-    freezer.tick(timedelta(seconds=1801))
-    assert account.pause_reason == "ip_blocked"  # kept until a good answer
-    assert account.active_pause is None
+    assert len(stored()["logins"]["smsc|127.0.0.1|demo"]["history"]) == 2

@@ -106,6 +106,7 @@ async def test_no_secret_anywhere(
     texts.extend(repr(state.as_dict()) for state in hass.states.async_all())
     texts.append(smsc_entry.unique_id or "")
 
+    await hass.config_entries.async_remove(smsc_entry.entry_id)  # same entry ID
     await setup_entry(hass, agile_entry)
     standin.allowed_ips = ["192.0.2.1"]
     await agile_entry.runtime_data.async_refresh()

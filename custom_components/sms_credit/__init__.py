@@ -2,38 +2,56 @@
 
 from __future__ import annotations
 
-from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import config_validation as cv, issue_registry as ir
+from homeassistant.config_entries import (
+    SIGNAL_CONFIG_ENTRY_CHANGED,
+    ConfigEntry,
+    ConfigEntryChange,
+)
+from homeassistant.const import CONF_HOST, Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.typing import ConfigType
 
-from .accounts import async_get_account_store
-from .const import DOMAIN, ISSUE_IP_BLOCKED, ISSUE_IP_NOT_ALLOWED, ISSUE_RATE_LIMITED
-from .coordinator import SmsCreditConfigEntry, SmsCreditCoordinator, issue_id
-from .helpers import account_key, create_client, provider_spec
+from .const import DOMAIN
+from .coordinator import SmsCreditConfigEntry, SmsCreditCoordinator, async_delete_issues
+from .helpers import account_name, create_client, provider_spec
+from .store import async_get_store
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa: ARG001
-    """Load the per-account state kept across reloads and restarts."""
-    await async_get_account_store(hass)
+    """Load the limits kept across reloads and restarts."""
+    await async_get_store(hass)
     return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: SmsCreditConfigEntry) -> bool:
-    """Set up an SMS Credit account from a config entry."""
+    """Set up an SMS Credit account: ask the provider (test before set-up)."""
     spec = provider_spec(entry.data)
-    store = await async_get_account_store(hass)
-    account = store.get(account_key(entry.data), spec.rate_limit)
-    client = create_client(async_get_clientsession(hass), entry.data, account.limiter)
+    store = await async_get_store(hass)
+    limiter = store.limiter(spec, entry.data[CONF_HOST], account_name(entry.data))
+    client = create_client(async_get_clientsession(hass), entry.data, limiter)
     coordinator = SmsCreditCoordinator(
-        hass, entry, spec=spec, client=client, account=account, store=store
+        hass, entry, spec=spec, client=client, limiter=limiter, store=store
     )
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
+
+    @callback
+    def _entry_changed(change: ConfigEntryChange, changed: ConfigEntry) -> None:
+        # Options apply to the running coordinator: no reload, no request.
+        if change is ConfigEntryChange.UPDATED and changed is entry:
+            coordinator.async_apply_options()
+
+    entry.async_on_unload(
+        async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, _entry_changed)
+    )
+    # Issues describe the running account: they go when it stops.
+    entry.async_on_unload(lambda: async_delete_issues(hass, entry.entry_id))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
@@ -44,9 +62,18 @@ async def async_unload_entry(hass: HomeAssistant, entry: SmsCreditConfigEntry) -
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: SmsCreditConfigEntry) -> None:
-    """Forget everything about a removed account (its issues too)."""
-    for kind in (ISSUE_IP_BLOCKED, ISSUE_IP_NOT_ALLOWED, ISSUE_RATE_LIMITED):
-        ir.async_delete_issue(hass, DOMAIN, issue_id(kind, entry.entry_id))
-    # One entry per account (the unique ID is the account key).
-    store = await async_get_account_store(hass)
-    store.async_forget(account_key(entry.data))
+    """Forget a removed account; pending waits of its site and login stay."""
+    async_delete_issues(hass, entry.entry_id)
+    store = await async_get_store(hass)
+    store.async_forget_entry(entry.entry_id)
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """1.1 → 1.2: the unique ID held the server address; it goes.
+
+    Duplicates are found by comparing credentials instead (the config flow).
+    """
+    # Home Assistant calls this only for older entries (a newer major
+    # version is refused before): there is one step so far.
+    hass.config_entries.async_update_entry(entry, unique_id=None, minor_version=2)
+    return True

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import override
 
 from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
+
+# The component root imports it without re-exporting it (HA 2026.10), so
+# mypy --strict only accepts the const module.
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -39,6 +43,7 @@ class SmsCreditLowCreditSensor(SmsCreditEntity, BinarySensorEntity):
     """On while the credit is below the user's threshold."""
 
     @property
+    @override
     def is_on(self) -> bool:
         """Return whether the credit is below the threshold."""
         threshold = self.coordinator.config_entry.options.get(

@@ -11,11 +11,11 @@ from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
-    OptionsFlowWithReload,
+    OptionsFlow,
 )
-from homeassistant.const import CONF_HOST, CONF_PASSWORD
+from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import callback
-from homeassistant.data_entry_flow import section
+from homeassistant.data_entry_flow import AbortFlow, section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     NumberSelector,
@@ -31,7 +31,6 @@ from homeassistant.helpers.selector import (
 )
 import probatio as vol
 
-from .accounts import async_get_account_store
 from .const import (
     CONF_AUTH_METHOD,
     CONF_LOW_CREDIT_THRESHOLD,
@@ -45,8 +44,15 @@ from .const import (
     MAX_UPDATE_INTERVAL,
     MIN_UPDATE_INTERVAL,
 )
-from .coordinator import SmsCreditCoordinator, error_key, minutes
-from .helpers import SECRET_KEYS, account_key, create_client, entry_title, provider_spec
+from .coordinator import SmsCreditCoordinator, error_key, wait_placeholders
+from .helpers import (
+    SECRET_KEYS,
+    account_name,
+    create_client,
+    entry_title,
+    provider_spec,
+    same_account,
+)
 from .providers import (
     PROVIDERS,
     AuthMethod,
@@ -56,6 +62,7 @@ from .providers import (
     normalize_host,
     smsc_password_hash,
 )
+from .store import async_get_store
 
 SMSC = "smsc"
 SECTION_ADVANCED = "advanced"
@@ -74,8 +81,10 @@ def valid_base_url(url: str) -> bool:
         port_ok = parts.port is None or parts.port > 0
     except ValueError:
         return False
-    if not host or not port_ok or parts.query or parts.fragment or parts.username:
+    if not host or not port_ok or parts.query or parts.fragment:
         return False
+    if "@" in parts.netloc:
+        return False  # user-info (a login or password) never goes in an address
     if parts.scheme == "https":
         return True
     return parts.scheme == "http" and _is_loopback(host)
@@ -110,9 +119,9 @@ def stored_data(
         CONF_AUTH_METHOD: method.key,
     }
     for field in method.fields:
-        if field.secret and not user_input.get(field.key):
+        value = str(user_input.get(field.key) or "")
+        if field.secret and not value:
             continue  # reconfigure: the stored secret is kept
-        value = str(user_input[field.key])
         data[field.key] = value if field.secret else value.strip()
     if spec.key == SMSC and CONF_PASSWORD in data:
         data[CONF_PASSWORD_MD5] = smsc_password_hash(data.pop(CONF_PASSWORD))
@@ -121,14 +130,27 @@ def stored_data(
 
 def _placeholders(spec: ProviderSpec) -> dict[str, str]:
     """What the flow's texts and form errors may name."""
-    return {"provider": spec.name, "account_url": spec.account_url, "minutes": "1"}
+    return {
+        "provider": spec.name,
+        "account_url": spec.account_url,
+        **wait_placeholders(60),
+    }
+
+
+def blank_fields(method: AuthMethod, data: Mapping[str, Any]) -> dict[str, str]:
+    """Form errors for the text fields left blank (secrets may be kept)."""
+    return {
+        field.key: "invalid_credentials"
+        for field in method.fields
+        if not field.secret and not str(data.get(field.key, "")).strip()
+    }
 
 
 class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add an SMS-gateway account: provider, login method, credentials."""
 
     VERSION = 1
-    MINOR_VERSION = 1
+    MINOR_VERSION = 2
 
     def __init__(self) -> None:
         """Initialise the flow."""
@@ -212,11 +234,13 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             host = chosen_host(user_input, spec.default_host)
             if not valid_base_url(host):
-                errors["base"] = "invalid_host"
-            else:
-                data = stored_data(spec, method, host, user_input)
-                await self.async_set_unique_id(account_key(data))
-                self._abort_if_unique_id_configured()
+                errors[CONF_HOST] = "invalid_host"
+            elif not (
+                errors := blank_fields(
+                    method, data := stored_data(spec, method, host, user_input)
+                )
+            ):
+                self._abort_if_same_account(data)
                 errors = await self._async_try(data, placeholders)
                 if not errors:
                     return self.async_create_entry(title=entry_title(data), data=data)
@@ -274,37 +298,52 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
         )
         return vol.Schema(schema)
 
+    @callback
+    def _abort_if_same_account(
+        self, data: Mapping[str, Any], *, but: ConfigEntry | None = None
+    ) -> None:
+        """Abort when another entry already holds these credentials."""
+        for entry in self._async_current_entries(include_ignore=False):
+            if entry is not but and same_account(entry.data, data):
+                raise AbortFlow("already_configured")
+
     async def _async_try(
-        self, data: Mapping[str, Any], placeholders: dict[str, str]
+        self,
+        data: Mapping[str, Any],
+        placeholders: dict[str, str],
+        entry: ConfigEntry | None = None,
     ) -> dict[str, str]:
-        """Fetch the balance once with ``data``; return the form errors."""
+        """Fetch the balance once with ``data``; return the form errors.
+
+        The request goes through the login's limiter and its site's, as every
+        request does: nothing is sent into a provider's block, and never the
+        failed login that would cause one.
+        """
         spec = provider_spec(data)
-        store = await async_get_account_store(self.hass)
-        account = store.get(account_key(data), spec.rate_limit)
+        store = await async_get_store(self.hass)
+        limiter = store.limiter(spec, data[CONF_HOST], account_name(data))
         try:
-            client = create_client(
-                async_get_clientsession(self.hass), data, account.limiter
-            )
+            client = create_client(async_get_clientsession(self.hass), data, limiter)
         except ValueError:
-            # A blank field, or a login the provider's protocol cannot carry.
-            return {"base": "invalid_credentials"}
+            # A login the provider's protocol cannot carry.
+            return {CONF_USERNAME: "invalid_credentials"}
         try:
-            balance = await client.async_get_balance()
+            await client.async_get_balance()
         except ThrottledError as err:
-            # Nothing was sent: the account's limit or a wait the provider
-            # asked for holds the request back.
-            placeholders["minutes"] = minutes(err.retry_after)
-            return {"base": account.active_pause or error_key(err)}
+            # Nothing was sent: a wait the provider imposed, or its limit.
+            placeholders.update(wait_placeholders(err.retry_after or 0))
+            return {"base": err.reason.value}
         except ProviderError as err:
             LOGGER.debug("%s: trying the credentials failed: %s", spec.name, err)
-            account.record_error(err)
             store.async_schedule_save()
-            placeholders["minutes"] = minutes(account.limiter.next_allowed_in())
+            placeholders.update(wait_placeholders(limiter.next_allowed_in()))
             return {"base": error_key(err)}
         except Exception:  # noqa: BLE001 - the form must never crash
             LOGGER.exception("Unexpected error trying the credentials")
             return {"base": "unknown"}
-        account.record_success(balance)
+        if entry is not None:
+            # New credentials of this entry work: they are no longer rejected.
+            store.entry(entry.entry_id).rejected = False
         store.async_schedule_save()
         return {}
 
@@ -330,7 +369,7 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             merged = {**entry.data, **user_input}
             data = stored_data(spec, method, entry.data[CONF_HOST], merged)
-            errors = await self._async_try(data, placeholders)
+            errors = await self._async_try(data, placeholders, entry)
             if not errors:
                 return self.async_update_reload_and_abort(entry, data=data)
         schema = {
@@ -358,12 +397,22 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             host = chosen_host(user_input, entry.data[CONF_HOST])
             if not valid_base_url(host):
-                errors["base"] = "invalid_host"
-            else:
-                data = self._reconfigured_data(entry, spec, method, host, user_input)
-                await self.async_set_unique_id(account_key(data))
-                self._abort_if_unique_id_mismatch(reason="wrong_account")
-                errors = await self._async_try(data, placeholders)
+                errors[CONF_HOST] = "invalid_host"
+            elif not (
+                errors := blank_fields(
+                    method,
+                    data := self._reconfigured_data(
+                        entry, spec, method, host, user_input
+                    ),
+                )
+            ):
+                if method.key == "password" and account_name(data).casefold() != (
+                    account_name(entry.data).casefold()
+                ):
+                    # Another login is another account: add it instead.
+                    return self.async_abort(reason="wrong_account")
+                self._abort_if_same_account(data, but=entry)
+                errors = await self._async_try(data, placeholders, entry)
                 if not errors:
                     return self.async_update_reload_and_abort(
                         entry, data=data, title=entry_title(data)
@@ -404,12 +453,11 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
         return data
 
 
-class SmsCreditOptionsFlow(OptionsFlowWithReload):
-    """Update interval and low-credit threshold; applied by a quick reload.
+class SmsCreditOptionsFlow(OptionsFlow):
+    """Update interval and low-credit threshold, applied live.
 
-    The reload sends no request: the balance fetched less than one update
-    interval ago is served again, and the account's rate limiter outlives
-    the reload.
+    The running coordinator takes the new options (see ``__init__``): no
+    reload, no request, and the entities stay as they are.
     """
 
     async def async_step_init(

@@ -34,7 +34,7 @@ ISSUE_RATE_LIMITED: Final = "rate_limited"
 # limit) before the user is told that something else shares the account.
 RATE_LIMITED_ISSUE_AFTER: Final = 3
 
-STORAGE_VERSION: Final = 1
+STORAGE_VERSION: Final = 2
 STORAGE_KEY: Final = f"{DOMAIN}.accounts"
 STORAGE_SAVE_DELAY: Final = timedelta(seconds=1).total_seconds()
 # A routine answer (the only request of its rate-limit window) is stored at

@@ -1,9 +1,18 @@
-"""The coordinator: one per account, the one place provider errors are mapped."""
+"""The coordinator: one per account, the one owner of its balance and health.
+
+``data`` is the provider's last answer; ``last_update_success`` and
+``last_exception`` are the account's health. Entities, diagnostics and
+repairs read them here, and repair issues are raised and cleared only here.
+What the provider imposes (waits, windows, rejected credentials) lives in
+the :class:`~.store.LimitsStore`, which outlives this coordinator.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
+import math
 import time
+from typing import override
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -12,7 +21,6 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from .accounts import AccountState, AccountStore
 from .const import (
     CONF_UPDATE_INTERVAL,
     DEFAULT_UPDATE_INTERVAL,
@@ -35,15 +43,27 @@ from .providers import (
     ProviderSpec,
     ProviderTimeoutError,
     RateLimitedError,
+    RateLimiter,
     ThrottledError,
+    WaitReason,
 )
+from .store import Answer, EntryRecord, LimitsStore
 
 type SmsCreditConfigEntry = ConfigEntry[SmsCreditCoordinator]
+
+ISSUES = (ISSUE_IP_BLOCKED, ISSUE_IP_NOT_ALLOWED, ISSUE_RATE_LIMITED)
 
 
 def issue_id(kind: str, entry_id: str) -> str:
     """Return the repair issue ID of ``kind`` for one config entry."""
     return f"{kind}_{entry_id}"
+
+
+@callback
+def async_delete_issues(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete every repair issue of one config entry."""
+    for kind in ISSUES:
+        ir.async_delete_issue(hass, DOMAIN, issue_id(kind, entry_id))
 
 
 def update_interval(entry: ConfigEntry) -> timedelta:
@@ -64,7 +84,6 @@ _ERROR_KEYS: tuple[tuple[type[ProviderError], str], ...] = (
     (IpBlockedError, "ip_blocked"),
     (IpNotAllowedError, "ip_not_allowed"),
     (RateLimitedError, "rate_limited"),
-    (ThrottledError, "rate_limited"),
     (ProviderTimeoutError, "timeout"),
     (ProviderConnectionError, "cannot_connect"),
     (MalformedResponseError, "malformed_response"),
@@ -81,20 +100,33 @@ def error_key(err: ProviderError) -> str:
     return "provider_error"
 
 
-def minutes(seconds: float | None) -> str:
-    """Format a wait for people: whole minutes, at least one."""
-    return str(max(1, round((seconds or 0) / 60)))
+def retry_delay(wait: float) -> int:
+    """Seconds to schedule a retry after: surely past ``wait``.
+
+    Home Assistant floors a schedule to whole seconds; a retry that fires
+    before the wait is over would be throttled again at once.
+    """
+    return math.ceil(wait) + 1
+
+
+def wait_placeholders(wait: float) -> dict[str, str]:
+    """Until when (local time) and for how long (minutes) a wait lasts."""
+    until = dt_util.as_local(dt_util.utc_from_timestamp(time.time() + wait))
+    return {
+        "until": until.strftime("%H:%M"),
+        "minutes": str(max(1, math.ceil(wait / 60))),
+        "seconds": str(math.ceil(wait)),
+    }
 
 
 class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
     """Fetches one account's balance, never faster than the provider allows.
 
-    Requests go through the account's rate limiter, which lives in the
-    :class:`AccountStore` and so outlives this coordinator. When the limiter
-    holds a request back, the last good balance is served: the integration's
-    own throttling never makes entities unavailable. When the provider asked
-    to wait (an IP block, a rate-limit refusal), nothing is sent until the
-    wait is over, and entities stay unavailable meanwhile.
+    A refresh the limiter holds back keeps the state it follows: a failure
+    stays a failure (with ``retry_after`` past the wait), a good balance
+    stays while it is younger than the interval it was fetched under. At
+    set-up, the entry's stored answer may stand in for a request the limiter
+    forbids, under the same rule; otherwise set-up asks the provider.
     """
 
     config_entry: SmsCreditConfigEntry
@@ -106,8 +138,8 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         *,
         spec: ProviderSpec,
         client: ProviderClient,
-        account: AccountState,
-        store: AccountStore,
+        limiter: RateLimiter,
+        store: LimitsStore,
     ) -> None:
         """Initialise the coordinator of one config entry."""
         super().__init__(
@@ -120,129 +152,133 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         )
         self.spec = spec
         self.client = client
-        self.account = account
+        self.limiter = limiter
         self._store = store
-        self._initial = True
+        self.record: EntryRecord = store.entry(entry.entry_id)
+        self.answer: Answer | None = None  # what ``data`` came from
+        self._last_attempt = time.time()
 
+    @override
     async def _async_update_data(self) -> Balance:
         """Fetch the balance, mapping every provider error exactly once."""
-        account = self.account
-        if account.auth_failed:
+        if self.record.rejected:
             # The provider rejected these credentials: sending them again
             # would only count towards an IP block. Wait for reauth.
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="auth_failed_before"
             )
-        if self._initial and (balance := self._fresh_stored_balance()):
-            # Set up again (reload, options, restart) within the interval:
-            # the balance fetched before is current, no request needed.
-            self._initial = False
-            LOGGER.debug("%s: the balance fetched before is still fresh", self.name)
-            return balance
-        self._initial = False
         try:
             balance = await self.client.async_get_balance()
         except ThrottledError as err:
-            return self._throttled(err)  # nothing was sent: nothing to store
+            return self._throttled(err)
         except ProviderError as err:
-            self._store.async_schedule_save()
+            self._last_attempt = time.time()
             raise self._failed(err) from err
+        self._last_attempt = time.time()
         self._succeeded(balance)
-        # The only request of its window can wait for a later write; more
-        # requests in one window must survive a crash (they count at restart).
-        self._store.async_schedule_save(urgent=len(account.limiter.history) > 1)
         return balance
 
-    def _fresh_stored_balance(self) -> Balance | None:
-        """The balance kept from before a reload, if younger than the interval."""
-        account = self.account
-        if account.balance is None or account.fetched_at is None:
-            return None
-        assert self.update_interval is not None  # noqa: S101 - always set
-        age = time.time() - account.fetched_at
-        if 0 <= age < self.update_interval.total_seconds():
-            return account.balance
-        return None
-
     def _throttled(self, err: ThrottledError) -> Balance:
-        """The limiter held the request back: no request was sent."""
-        account = self.account
-        if (pause := account.active_pause) is not None:
-            # The provider asked to wait: the failure it reported still holds.
-            self._ensure_pause_issue()
-            raise UpdateFailed(
-                retry_after=err.retry_after,
-                translation_domain=DOMAIN,
-                translation_key=pause,
-                translation_placeholders={"minutes": minutes(err.retry_after)},
-            ) from err
-        if account.balance is not None:
-            LOGGER.debug(
-                "%s: request limit reached, keeping the last balance for %.0f s",
-                self.name,
-                err.retry_after or 0,
+        """Nothing was sent: keep the state this refresh follows."""
+        if err.reason is WaitReason.IP_BLOCKED:
+            self._create_issue(
+                ISSUE_IP_BLOCKED, wait_placeholders(err.retry_after or 0)
             )
-            return account.balance
+        answer = self.answer if self.data is not None else self.record.answer
+        if (
+            (self.last_update_success or self.data is None)
+            and answer
+            and answer.current
+        ):
+            LOGGER.debug(
+                "%s: %s, keeping the balance fetched at %s",
+                self.name,
+                err.reason.value,
+                dt_util.utc_from_timestamp(answer.fetched_at).isoformat(),
+            )
+            self.answer = answer
+            return answer.balance
         raise UpdateFailed(
-            retry_after=err.retry_after,
+            retry_after=retry_delay(err.retry_after or 0),
             translation_domain=DOMAIN,
-            translation_key="throttled",
-            translation_placeholders={"seconds": f"{err.retry_after or 0:.0f}"},
+            translation_key=err.reason.value,
+            translation_placeholders=wait_placeholders(err.retry_after or 0),
         ) from err
 
     def _failed(self, err: ProviderError) -> Exception:
         """Map a provider error to the exception Home Assistant acts on."""
-        account = self.account
-        account.record_error(err)
+        record = self.record
+        record.answer = None  # an attempt failed: no earlier answer stands in
+        self.answer = None
+        refused = isinstance(err, RateLimitedError)
+        record.refusals = record.refusals + 1 if refused else 0
+        self._store.async_schedule_save()
+        if not isinstance(err, ProviderConnectionError | IpBlockedError):
+            # The site answered: whatever blocked it is over.
+            self._delete_issue(ISSUE_IP_BLOCKED)
         if isinstance(err, AuthenticationError):
-            account.auth_failed = True
+            record.rejected = True
             return ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key=auth_error_key(err)
             )
-        key = error_key(err)
-        placeholders: dict[str, str] = {}
-        retry_after: float | None = None
-        if account.active_pause is not None:
-            retry_after = account.limiter.next_allowed_in()
-            placeholders["minutes"] = minutes(retry_after)
+        wait, _reason = self.limiter.wait()
+        placeholders = wait_placeholders(wait)
         if isinstance(err, IpBlockedError):
             self._create_issue(ISSUE_IP_BLOCKED, placeholders)
         elif isinstance(err, IpNotAllowedError):
             self._create_issue(ISSUE_IP_NOT_ALLOWED, {}, fixable=True)
-        elif isinstance(err, RateLimitedError):
-            account.rate_limited_in_a_row += 1
-            if account.rate_limited_in_a_row >= RATE_LIMITED_ISSUE_AFTER:
-                self._create_issue(ISSUE_RATE_LIMITED, {})
+        if record.refusals >= RATE_LIMITED_ISSUE_AFTER:
+            self._create_issue(ISSUE_RATE_LIMITED, {})
+        else:
+            self._delete_issue(ISSUE_RATE_LIMITED)
         return UpdateFailed(
-            retry_after=retry_after,
+            retry_after=retry_delay(wait) if wait > 0 else None,
             translation_domain=DOMAIN,
-            translation_key=key,
+            translation_key=error_key(err),
             translation_placeholders=placeholders,
         )
 
     def _succeeded(self, balance: Balance) -> None:
         """A good answer: remember it, and clear what it proves resolved."""
-        self.account.record_success(balance)
-        for kind in (ISSUE_IP_BLOCKED, ISSUE_IP_NOT_ALLOWED, ISSUE_RATE_LIMITED):
-            ir.async_delete_issue(
-                self.hass, DOMAIN, issue_id(kind, self.config_entry.entry_id)
-            )
+        now = time.time()
+        assert self.update_interval is not None  # noqa: S101 - always set
+        self.answer = self.record.answer = Answer(
+            balance, now, now + self.update_interval.total_seconds()
+        )
+        self.record.rejected = False
+        self.record.refusals = 0
+        # The only request of its window can wait for a later write; more
+        # requests in one window must survive a crash (they count at restart).
+        self._store.async_schedule_save(urgent=len(self.limiter.history) > 1)
+        async_delete_issues(self.hass, self.config_entry.entry_id)
 
     @callback
-    def _ensure_pause_issue(self) -> None:
-        """Show the IP-block issue again after a restart during the block."""
-        if self.account.active_pause == ISSUE_IP_BLOCKED:
-            remaining = self.account.limiter.paused_until - time.time()
-            self._create_issue(ISSUE_IP_BLOCKED, {"minutes": minutes(remaining)})
+    def async_apply_options(self) -> None:
+        """Apply changed options to the running coordinator: no request.
+
+        A new interval moves the next poll to one new interval after the
+        last attempt (at the earliest in a second); a new threshold reaches
+        the entities at once.
+        """
+        interval = update_interval(self.config_entry)
+        if interval != self.update_interval:
+            self.update_interval = interval
+            due = self._last_attempt + interval.total_seconds() - time.time()
+            self._retry_after = max(1.0, due)  # this once; then the interval
+            self._schedule_refresh()
+        self.async_update_listeners()
+
+    @callback
+    def _delete_issue(self, kind: str) -> None:
+        ir.async_delete_issue(
+            self.hass, DOMAIN, issue_id(kind, self.config_entry.entry_id)
+        )
 
     @callback
     def _create_issue(
         self, kind: str, placeholders: dict[str, str], *, fixable: bool = False
     ) -> None:
         entry = self.config_entry
-        until = dt_util.as_local(
-            dt_util.utc_from_timestamp(self.account.limiter.paused_until)
-        )
         ir.async_create_issue(
             self.hass,
             DOMAIN,
@@ -256,7 +292,6 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
                 "title": entry.title,
                 "provider": self.spec.name,
                 "account_url": self.spec.account_url,
-                "until": until.strftime("%H:%M"),
                 **placeholders,
             },
         )

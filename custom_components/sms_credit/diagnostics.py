@@ -24,9 +24,11 @@ async def async_get_config_entry_diagnostics(
 ) -> dict[str, Any]:
     """Return the diagnostics of a config entry."""
     coordinator = entry.runtime_data
-    account = coordinator.account
-    limiter = account.limiter
+    limiter = coordinator.limiter
     balance = coordinator.data
+    answer = coordinator.answer
+    error = coordinator.last_exception
+    wait, reason = limiter.wait()
     return {
         "entry": {
             "title": entry.title,
@@ -48,18 +50,23 @@ async def async_get_config_entry_diagnostics(
             else str(balance.credit_limit),
         },
         "last_update_success": coordinator.last_update_success,
-        "last_success": _timestamp(account.fetched_at),
-        "last_error": account.last_error,
-        "last_error_at": _timestamp(account.last_error_at),
-        "auth_failed": account.auth_failed,
+        "fetched_at": None if answer is None else _timestamp(answer.fetched_at),
+        "current_until": None if answer is None else _timestamp(answer.valid_until),
+        "last_error": None
+        if error is None
+        else getattr(error, "translation_key", None) or type(error).__name__,
+        "credentials_rejected": coordinator.record.rejected,
+        "refusals_in_a_row": coordinator.record.refusals,
         "limiter": {
             "max_requests": limiter.rate_limit.max_requests,
             "period_seconds": limiter.rate_limit.period,
             "max_concurrent": limiter.rate_limit.max_concurrent,
             "requests_in_window": len(limiter.history),
             "in_flight": limiter.in_flight,
-            "next_allowed_in_seconds": round(limiter.next_allowed_in(), 1),
+            "next_allowed_in_seconds": round(wait, 1),
+            "waiting_for": None if reason is None else reason.value,
             "paused_until": _timestamp(limiter.paused_until),
-            "pause_reason": account.pause_reason,
+            "site_blocked_until": _timestamp(limiter.site.blocked_until),
+            "site_failed_logins": len(limiter.site.failed_logins),
         },
     }

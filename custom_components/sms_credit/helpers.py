@@ -9,7 +9,7 @@ import aiohttp
 from homeassistant.const import CONF_API_KEY, CONF_HOST, CONF_PASSWORD, CONF_USERNAME
 
 from .const import CONF_AUTH_METHOD, CONF_PASSWORD_MD5, CONF_PROVIDER, REQUEST_TIMEOUT
-from .providers import PROVIDERS, ProviderClient, ProviderSpec, RateLimiter, limiter_key
+from .providers import PROVIDERS, ProviderClient, ProviderSpec, RateLimiter
 
 # Entry data keys that hold secrets (redacted in diagnostics, never logged).
 SECRET_KEYS = frozenset({CONF_PASSWORD, CONF_PASSWORD_MD5, CONF_API_KEY})
@@ -27,13 +27,24 @@ def account_name(data: Mapping[str, Any]) -> str:
     return str(data[method.account_field]).strip()
 
 
-def account_key(data: Mapping[str, Any]) -> str:
-    """Return the key that identifies the account: provider, host and login.
+def same_account(one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
+    """Whether two entries' data are the same provider account.
 
-    It is the config entry's unique ID and the key of the account's rate
-    limiter; it never contains a secret or anything derived from one.
+    The same API key, or the same login (in any case) at the same site
+    (``https://www.smsc.ru`` is ``https://smsc.ru``). Nothing here is kept:
+    it compares entry data, which already holds the credentials.
     """
-    return limiter_key(data[CONF_PROVIDER], data[CONF_HOST], account_name(data))
+    if one[CONF_PROVIDER] != other[CONF_PROVIDER]:
+        return False
+    if CONF_API_KEY in one or CONF_API_KEY in other:
+        return (
+            str(one.get(CONF_API_KEY, "")).strip()
+            == str(other.get(CONF_API_KEY, "")).strip()
+        )
+    spec = provider_spec(one)
+    return spec.login_key(one[CONF_HOST], account_name(one)) == spec.login_key(
+        other[CONF_HOST], account_name(other)
+    )
 
 
 def entry_title(data: Mapping[str, Any]) -> str:

@@ -7,10 +7,15 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 import probatio as vol
 
-from .accounts import async_get_account_store
 from .coordinator import SmsCreditConfigEntry
-from .helpers import account_key, provider_spec
-from .providers import IpNotAllowedError
+from .helpers import provider_spec
+from .providers import WaitReason
+
+# Why a check did not fix the issue, by the translation key of its failure.
+_CONFIRM_ERRORS = {
+    "ip_not_allowed": "still_not_allowed",
+    **{reason.value: "throttled" for reason in WaitReason},
+}
 
 
 def _loaded(entry: SmsCreditConfigEntry) -> bool:
@@ -40,21 +45,20 @@ class IpNotAllowedRepairFlow(RepairsFlow):
         errors: dict[str, str] = {}
         if user_input is not None:
             if _loaded(entry):
-                await entry.runtime_data.async_refresh()
-                succeeded = entry.runtime_data.last_update_success
+                coordinator = entry.runtime_data
+                await coordinator.async_refresh()
+                # A refresh the limiter held back keeps a failure a failure:
+                # only a real good answer fixes the issue.
+                succeeded = coordinator.last_update_success
+                cause = getattr(coordinator.last_exception, "translation_key", None)
             else:
                 # Setup itself failed on the refusal: setting up again checks.
                 await self.hass.config_entries.async_reload(entry.entry_id)
                 succeeded = _loaded(entry)
+                cause = entry.error_reason_translation_key
             if succeeded:
                 return self.async_create_entry(data={})
-            store = await async_get_account_store(self.hass)
-            account = store.get(account_key(entry.data), spec.rate_limit)
-            errors["base"] = (
-                "still_not_allowed"
-                if account.last_error == IpNotAllowedError.__name__
-                else "check_failed"
-            )
+            errors["base"] = _CONFIRM_ERRORS.get(str(cause), "check_failed")
         return self.async_show_form(
             step_id="confirm",
             data_schema=vol.Schema({}),

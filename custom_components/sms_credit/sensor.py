@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import override
 
 from homeassistant.components.sensor import (
+    DOMAIN as SENSOR_DOMAIN,
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
@@ -14,11 +16,13 @@ from homeassistant.components.sensor import (
 )
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .const import DOMAIN
 from .coordinator import SmsCreditConfigEntry
 from .entity import SmsCreditEntity
-from .providers import Balance
+from .providers import Balance, minor_unit
 
 # The coordinator serialises requests: entities never update on their own.
 PARALLEL_UPDATES = 0
@@ -37,7 +41,6 @@ CREDIT = SmsCreditSensorEntityDescription(
     translation_key="credit",
     device_class=SensorDeviceClass.MONETARY,
     state_class=SensorStateClass.TOTAL,
-    suggested_display_precision=2,
     monetary=True,
     value_fn=lambda balance: balance.amount,
 )
@@ -52,7 +55,6 @@ CREDIT_LIMIT = SmsCreditSensorEntityDescription(
     translation_key="credit_limit",
     device_class=SensorDeviceClass.MONETARY,
     state_class=SensorStateClass.TOTAL,
-    suggested_display_precision=2,
     entity_category=EntityCategory.DIAGNOSTIC,
     monetary=True,
     value_fn=lambda balance: balance.credit_limit,
@@ -60,7 +62,7 @@ CREDIT_LIMIT = SmsCreditSensorEntityDescription(
 
 
 async def async_setup_entry(
-    hass: HomeAssistant,  # noqa: ARG001
+    hass: HomeAssistant,
     entry: SmsCreditConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
@@ -69,7 +71,16 @@ async def async_setup_entry(
     async_add_entities(
         SmsCreditSensor(coordinator, description) for description in (CREDIT, CURRENCY)
     )
-    credit_limit_added = False
+    # Once reported, the credit limit stays (also across reloads): a limit
+    # the provider stops reporting shows as unknown, never as orphaned.
+    credit_limit_added = (
+        er.async_get(hass).async_get_entity_id(
+            SENSOR_DOMAIN, DOMAIN, f"{entry.entry_id}_{CREDIT_LIMIT.key}"
+        )
+        is not None
+    )
+    if credit_limit_added:
+        async_add_entities([SmsCreditSensor(coordinator, CREDIT_LIMIT)])
 
     @callback
     def _add_credit_limit() -> None:
@@ -89,11 +100,21 @@ class SmsCreditSensor(SmsCreditEntity, SensorEntity):
     entity_description: SmsCreditSensorEntityDescription
 
     @property
+    @override
     def native_value(self) -> Decimal | str | None:
         """Return the value from the latest balance."""
         return self.entity_description.value_fn(self.coordinator.data)
 
     @property
+    @override
+    def suggested_display_precision(self) -> int | None:
+        """Money is shown with its currency's minor unit (JPY 0, KWD 3)."""
+        if self.entity_description.monetary:
+            return minor_unit(self.coordinator.data.currency)
+        return None
+
+    @property
+    @override
     def native_unit_of_measurement(self) -> str | None:
         """Monetary values are in the account's ISO 4217 currency."""
         if self.entity_description.monetary:

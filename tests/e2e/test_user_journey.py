@@ -187,6 +187,7 @@ def test_new_user_journey(
     entities = entity_ids(page, "SMSC · demo")
     assert entities == {
         "credit": "sensor.smsc_demo_credit",
+        "credit_limit": "sensor.smsc_demo_credit_limit",  # SMSC omits 0: zero
         "currency": "sensor.smsc_demo_currency",
         "low_credit": "binary_sensor.smsc_demo_low_credit",
     }

@@ -11,12 +11,15 @@ import pytest
 from custom_components.sms_credit.providers import (
     PROVIDERS,
     AgileClient,
-    LimiterRegistry,
+    AuthenticationError,
+    IpBlockedError,
     RateLimit,
+    RateLimitedError,
     RateLimiter,
+    SiteLimiter,
     SmscClient,
     ThrottledError,
-    limiter_key,
+    WaitReason,
 )
 from tests.providers.helpers import FakeClock
 from tests.standin import AGILE_PATH, SMSC_PATH, StandinProvider
@@ -126,24 +129,73 @@ async def test_stale_and_future_history_dropped(clock: FakeClock) -> None:
     assert limiter.history == (clock() - 30,)
 
 
-async def test_registry_shares_limiters(
+async def test_a_site_is_shared_by_its_logins(
     session: aiohttp.ClientSession, standin: StandinProvider, clock: FakeClock
 ) -> None:
-    """Two entries for one login on one host share one limiter."""
-    registry = LimiterRegistry(clock=clock)
-    key = limiter_key("smsc", standin.url + "/", " Demo ")
-    assert key == limiter_key("smsc", standin.url.upper(), "demo")
-    first = registry.get(key, SMSC_LIMIT)
-    assert registry.get(key, SMSC_LIMIT) is first
-    assert key in registry
-    for _ in range(10):
+    """An IP block learnt through one login holds every login of the site."""
+    site = SiteLimiter(PROVIDERS["smsc"].site_rule, clock=clock)
+    first = RateLimiter(SMSC_LIMIT, clock=clock, site=site)
+    other = RateLimiter(SMSC_LIMIT, clock=clock, site=site)
+    standin.block()
+    with pytest.raises(IpBlockedError):
         await smsc(session, standin, first).async_get_balance()
-    with pytest.raises(ThrottledError):
-        await smsc(session, standin, registry.get(key, SMSC_LIMIT)).async_get_balance()
-    # A changed limit builds a new limiter that keeps the history.
-    changed = registry.get(key, RateLimit(20, 60, 14))
-    assert changed is not first
-    assert len(changed.history) == 10
+    with pytest.raises(ThrottledError) as caught:
+        await smsc(session, standin, other).async_get_balance()
+    assert caught.value.reason is WaitReason.IP_BLOCKED
+    assert caught.value.retry_after == pytest.approx(1800)
+    assert standin.requests[SMSC_PATH] == 1
+    assert other.history == ()  # nothing was sent for it
+    clock.advance(1800)
+    standin.reset()
+    await smsc(session, standin, other).async_get_balance()
+
+
+async def test_never_the_fifth_failed_login(
+    session: aiohttp.ClientSession, standin: StandinProvider, clock: FakeClock
+) -> None:
+    """Four failed logins at a site: nothing more until the first is 30 min old."""
+    site = SiteLimiter(PROVIDERS["smsc"].site_rule, clock=clock)
+    limiter = RateLimiter(SMSC_LIMIT, clock=clock, site=site)
+    wrong = SmscClient(
+        session,
+        host=standin.url,
+        auth_method="password",
+        credentials={"username": "demo", "password": "wrong"},
+        limiter=limiter,
+    )
+    for _ in range(4):
+        with pytest.raises(AuthenticationError):
+            await wrong.async_get_balance()
+        clock.advance(60)
+    with pytest.raises(ThrottledError) as caught:
+        await smsc(session, standin, limiter).async_get_balance()
+    assert caught.value.reason is WaitReason.FAILED_LOGINS
+    assert caught.value.retry_after == pytest.approx(1800 - 240)
+    assert standin.requests[SMSC_PATH] == 4
+    assert standin.smsc_blocked_until() is None
+    clock.advance(1800 - 240)
+    assert site.wait() == (0.0, None)
+    await smsc(session, standin, limiter).async_get_balance()
+    assert not site.idle  # three failures are still in the window
+    clock.advance(1800)
+    assert site.idle
+
+
+async def test_a_refusal_pauses_the_login_only(
+    session: aiohttp.ClientSession, standin: StandinProvider, clock: FakeClock
+) -> None:
+    """SMSC error 9 pauses its login for a minute; another login goes on."""
+    site = SiteLimiter(PROVIDERS["smsc"].site_rule, clock=clock)
+    limiter = RateLimiter(SMSC_LIMIT, clock=clock, site=site)
+    standin.respond_next(200, '{"error": "too many", "error_code": 9}')
+    with pytest.raises(RateLimitedError):
+        await smsc(session, standin, limiter).async_get_balance()
+    assert limiter.wait() == (pytest.approx(60), WaitReason.RATE_LIMITED)
+    assert RateLimiter(SMSC_LIMIT, clock=clock, site=site).wait() == (0.0, None)
+    clock.advance(30)
+    assert limiter.idle is False  # paused, and the request is in the window
+    clock.advance(30)
+    assert limiter.idle
 
 
 async def test_agile_concurrency(
@@ -194,3 +246,11 @@ async def test_default_clock_is_wall_time() -> None:
         pass
     (started,) = limiter.history
     assert abs(started - time.time()) < 5
+
+
+def test_the_longest_wait_gives_the_reason(clock: FakeClock) -> None:
+    """A full window and a longer pause: the pause is what the caller waits for."""
+    limiter = RateLimiter(SMSC_LIMIT, clock=clock, history=[clock()] * 10)
+    assert limiter.wait() == (pytest.approx(60), WaitReason.THROTTLED)
+    limiter.pause_until(clock() + 100)
+    assert limiter.wait() == (pytest.approx(100), WaitReason.RATE_LIMITED)

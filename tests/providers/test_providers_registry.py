@@ -16,7 +16,6 @@ from custom_components.sms_credit.providers import (
     RateLimit,
     RateLimiter,
     SmscClient,
-    limiter_key,
 )
 
 PACKAGE = Path(providers.__file__).parent
@@ -83,16 +82,22 @@ def test_create_client(
 
 
 @pytest.mark.parametrize(
-    ("host", "account", "expected"),
+    ("host", "account", "site", "login"),
     [
-        ("https://smsc.ru", "demo", "smsc|https://smsc.ru|demo"),
-        (" HTTPS://SMSC.RU/ ", " DeMo ", "smsc|https://smsc.ru|demo"),
-        ("https://Reseller.example/Api/", "x", "smsc|https://reseller.example/Api|x"),
+        ("https://smsc.ru", "demo", "smsc|smsc.ru", "smsc|smsc.ru|demo"),
+        (" HTTPS://WWW.SMSC.RU/ ", " DeMo ", "smsc|smsc.ru", "smsc|smsc.ru|demo"),
+        ("https://www3.smsc.kz", "a|b", "smsc|smsc.kz", "smsc|smsc.kz|a|b"),
+        ("https://Reseller.example/Api/", "x", "smsc|reseller.example", None),
+        ("http://127.0.0.1:8099", "x", "smsc|127.0.0.1", None),
     ],
 )
-def test_limiter_key(host: str, account: str, expected: str) -> None:
-    """Scheme and host lowercased, trailing slash gone, login casefolded."""
-    assert limiter_key("smsc", host, account) == expected
+def test_site_and_login_keys(
+    host: str, account: str, site: str, login: str | None
+) -> None:
+    """A site is its host name without www (or a backup prefix); logins casefold."""
+    spec = PROVIDERS["smsc"]
+    assert spec.site(host) == site
+    assert spec.login_key(host, account) == (login or f"{site}|{account}")
 
 
 def test_public_api() -> None:

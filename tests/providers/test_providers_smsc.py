@@ -65,7 +65,7 @@ async def test_balance_sends_md5_in_post_body(
     """The password goes as its MD5, in the form body, never in the URL."""
     balance = await make_client(session, standin.url).async_get_balance()
 
-    assert balance == Balance(Decimal("100.50"), "RUB", None)
+    assert balance == Balance(Decimal("100.50"), "RUB", Decimal(0))
     (seen,) = standin.seen
     assert seen.method == "POST"
     assert seen.path == SMSC_PATH
@@ -120,9 +120,12 @@ async def test_balance_with_api_key(
         ),
         (
             Account("pw", balance="-3.10", credit="0.00", currency="byr"),
-            Balance(Decimal("-3.10"), "BYN", None),
+            Balance(Decimal("-3.10"), "BYN", Decimal(0)),
         ),
-        (Account("pw", balance="0", currency="UAH"), Balance(Decimal(0), "UAH")),
+        (
+            Account("pw", balance="0", currency="UAH"),
+            Balance(Decimal(0), "UAH", Decimal(0)),
+        ),
     ],
 )
 async def test_balance_credit_and_currency(
@@ -143,7 +146,7 @@ async def test_balance_credit_and_currency(
     ("name", "expected"),
     [
         ("balance_fmt3.json", Balance(Decimal("1234.50"), "RUB", Decimal("500.00"))),
-        ("balance_fmt3_no_credit.json", Balance(Decimal("87.10"), "KZT")),
+        ("balance_fmt3_no_credit.json", Balance(Decimal("87.10"), "KZT", Decimal(0))),
         ("balance_fmt0.txt", Balance(Decimal("1234.50"), "RUB")),
         ("balance_fmt1.txt", Balance(Decimal("1234.50"), "RUB")),
         ("balance_fmt2.xml", Balance(Decimal("1234.50"), "RUB", Decimal("500.00"))),
@@ -381,12 +384,13 @@ async def test_server_blocks_ip_after_five_failures(
             await bad.async_get_balance()
         clock.advance(60)
     with pytest.raises(IpBlockedError) as err:
-        await good.async_get_balance()
+        await good.async_get_balance()  # and the block now lasts 30 min from here
     assert err.value.retry_after == 1800
-    clock.advance(1800 - 60 - 1)  # the block started with the fifth failure
+    clock.advance(1799)
     with pytest.raises(IpBlockedError):
-        await good.async_get_balance()
-    clock.advance(1)
+        await good.async_get_balance()  # prolonged once more
+    assert standin.during_block["127.0.0.1"] == 2
+    clock.advance(1800)
     assert (await good.async_get_balance()).amount == Decimal("100.50")
 
 
@@ -429,17 +433,22 @@ async def test_backup_hosts_used_on_connection_failure(
     clock: FakeClock,
     closed_url: str,
 ) -> None:
-    """Unreachable hosts are skipped in order; each attempt counts."""
+    """One backup per check, the next one each time; each attempt counts."""
     limiter = RateLimiter(SMSC_RATE_LIMIT, clock=clock)
     client = make_client(
         session,
         closed_url,
-        backup_hosts=[closed_url, standin.url, "http://127.0.0.1:9"],
+        backup_hosts=[standin.url, closed_url],
         limiter=limiter,
     )
     assert (await client.async_get_balance()).amount == Decimal("100.50")
     assert standin.requests[SMSC_PATH] == 1
-    assert len(limiter.history) == 3
+    assert len(limiter.history) == 2
+    with pytest.raises(ProviderConnectionError):
+        await client.async_get_balance()  # main, then the second backup
+    assert len(limiter.history) == 4
+    assert (await client.async_get_balance()).amount == Decimal("100.50")
+    assert len(limiter.history) == 6
 
 
 async def test_backup_hosts_used_on_timeout(

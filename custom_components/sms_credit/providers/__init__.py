@@ -6,9 +6,8 @@ passes the session) and raises only :class:`ProviderError` subclasses.
 Typical use::
 
     spec = PROVIDERS["smsc"]
-    limiter = registry.get(
-        limiter_key("smsc", host, account), spec.rate_limit, history
-    )
+    site = SiteLimiter(spec.site_rule)  # one per spec.site(host)
+    limiter = RateLimiter(spec.rate_limit, site=site)  # one per spec.login_key()
     client = spec.create_client(
         session,
         host=host,
@@ -27,8 +26,8 @@ from . import agile, smsc
 from ._parse import parse_retry_after
 from .agile import AgileClient, parse_agile_response
 from .client import ProviderClient
-from .currencies import ISO_4217_CODES, LEGACY_CURRENCY_CODES
-from .limiter import LimiterRegistry, RateLimiter
+from .currencies import ISO_4217_CODES, LEGACY_CURRENCY_CODES, minor_unit
+from .limiter import RateLimiter, SiteLimiter
 from .models import (
     AuthenticationError,
     AuthMethod,
@@ -45,7 +44,9 @@ from .models import (
     ProviderTimeoutError,
     RateLimit,
     RateLimitedError,
+    SiteRule,
     ThrottledError,
+    WaitReason,
 )
 from .smsc import SmscClient, parse_smsc_response, smsc_password_hash
 
@@ -61,7 +62,6 @@ __all__ = [
     "FieldKind",
     "IpBlockedError",
     "IpNotAllowedError",
-    "LimiterRegistry",
     "MalformedResponseError",
     "ProviderClient",
     "ProviderConnectionError",
@@ -72,9 +72,12 @@ __all__ = [
     "RateLimit",
     "RateLimitedError",
     "RateLimiter",
+    "SiteLimiter",
+    "SiteRule",
     "SmscClient",
     "ThrottledError",
-    "limiter_key",
+    "WaitReason",
+    "minor_unit",
     "normalize_host",
     "parse_agile_response",
     "parse_retry_after",
@@ -93,12 +96,3 @@ def normalize_host(host: str) -> str:
     parts = urlsplit(host.strip())
     path = parts.path.rstrip("/")
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}"
-
-
-def limiter_key(provider: str, host: str, account: str) -> str:
-    """Return the key of the rate limiter shared by one provider account.
-
-    Two entries for the same login on the same host share one limiter, so
-    the provider's per-login ceiling holds across them.
-    """
-    return f"{provider}|{normalize_host(host)}|{account.strip().casefold()}"

@@ -107,16 +107,21 @@ class HttpProviderClient(ProviderClient):
     async def async_get_balance(self) -> Balance:
         """Return the account's balance, or raise a ``ProviderError``."""
         try:
-            return await self._async_fetch_balance()
+            balance = await self._async_fetch_balance()
         except ProviderError as err:
             err.args = tuple(
                 self._redact(arg) if isinstance(arg, str) else arg for arg in err.args
             )
+            if self.limiter is not None:
+                self.limiter.record(err)
             raise
         except Exception as err:  # noqa: BLE001 - the contract: nothing else escapes
             _LOGGER.debug("unexpected %s from %s", type(err).__name__, self.host)
             msg = f"unexpected error ({type(err).__name__})"
             raise ProviderError(msg) from None
+        if self.limiter is not None:
+            self.limiter.record(None)
+        return balance
 
     @abstractmethod
     async def _async_fetch_balance(self) -> Balance:

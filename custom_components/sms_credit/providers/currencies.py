@@ -33,3 +33,20 @@ LEGACY_CURRENCY_CODES: dict[str, str] = {
     "BYR": "BYN",
 }
 """Outdated spellings and the ISO 4217 code that replaces them."""
+
+_MINOR_UNITS: dict[str, int] = {
+    # ISO 4217's exponents that are not 2 (the "minor unit" column).
+    **dict.fromkeys(
+        (
+            *("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW"),
+            *("PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF"),
+        ),
+        0,
+    ),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+}
+
+
+def minor_unit(code: str) -> int:
+    """Decimal places of a currency's minor unit (JPY 0, EUR 2, KWD 3)."""
+    return _MINOR_UNITS.get(code, 2)

@@ -1,4 +1,16 @@
-"""Per-account rate limiting that keeps requests under a provider's ceiling."""
+"""Rate limiting that keeps every request inside a provider's rules.
+
+Two kinds of fact, each kept where the provider applies it:
+
+* :class:`SiteLimiter` — what a provider applies to the source IP address at
+  one of its sites: a block (SMSC error 4) and the failed logins that lead to
+  one. Every login of that site, and every way of sending, shares it.
+* :class:`RateLimiter` — one login's request window, its requests in flight,
+  and a wait the provider asked of that login (a rate-limit refusal).
+
+A client records what each answer tells (:meth:`RateLimiter.record`), so the
+facts are learnt in one place whichever code path sent the request.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +19,20 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 import time
 
-from .models import RateLimit, ThrottledError
+from .models import (
+    AuthenticationError,
+    IpBlockedError,
+    ProviderConnectionError,
+    ProviderError,
+    RateLimit,
+    RateLimitedError,
+    SiteRule,
+    ThrottledError,
+    WaitReason,
+)
+
+DEFAULT_PAUSE = 60.0
+"""Seconds to wait when the provider asks for a wait without saying how long."""
 
 
 def _wall_clock() -> float:
@@ -15,17 +40,73 @@ def _wall_clock() -> float:
     return time.time()
 
 
+class SiteLimiter:
+    """What a provider applies to the source IP address at one site."""
+
+    def __init__(
+        self,
+        rule: SiteRule | None = None,
+        *,
+        clock: Callable[[], float] | None = None,
+        blocked_until: float = 0.0,
+        failed_logins: Iterable[float] = (),
+    ) -> None:
+        """Initialise, optionally with what an earlier run stored."""
+        self.rule = rule
+        self._clock = clock or _wall_clock
+        self.blocked_until = blocked_until
+        self._failures: deque[float] = deque(sorted(failed_logins))
+
+    @property
+    def failed_logins(self) -> tuple[float, ...]:
+        """Times of the failed logins inside the provider's window."""
+        self._prune(self._clock())
+        return tuple(self._failures)
+
+    def _prune(self, now: float) -> None:
+        window = self.rule.window if self.rule else 0.0
+        while self._failures and self._failures[0] <= now - window:
+            self._failures.popleft()
+
+    def block(self, until: float) -> None:
+        """The provider blocked the address; never shortens a block."""
+        self.blocked_until = max(self.blocked_until, until)
+
+    def record_failed_login(self) -> None:
+        """A login was refused at this site."""
+        if self.rule is not None:
+            self._failures.append(self._clock())
+
+    def wait(self) -> tuple[float, WaitReason | None]:
+        """Seconds until a request may go to this site, and why not now."""
+        now = self._clock()
+        if self.blocked_until > now:
+            return self.blocked_until - now, WaitReason.IP_BLOCKED
+        if self.rule is not None:
+            self._prune(now)
+            # Never make the failure that would reach the provider's block.
+            allowed = self.rule.max_failed_logins - 1
+            if len(self._failures) >= allowed:
+                oldest = self._failures[-allowed]
+                return oldest + self.rule.window - now, WaitReason.FAILED_LOGINS
+        return 0.0, None
+
+    @property
+    def idle(self) -> bool:
+        """Whether nothing here still matters (it need not be kept)."""
+        return self.blocked_until <= self._clock() and not self.failed_logins
+
+
 class RateLimiter:
-    """A sliding-window limiter for one provider account.
+    """A sliding-window limiter for one provider login.
 
     At most ``rate_limit.max_requests`` requests start in any window of
     ``rate_limit.period`` seconds, and at most ``rate_limit.max_concurrent``
-    are in flight at once. A request that would cross either ceiling is not
-    sent: :meth:`acquire` raises :class:`ThrottledError` saying when the next
-    one is allowed. Every request that starts counts, whatever its outcome.
-
-    :meth:`pause_until` holds every request back until a given time, for
-    when the provider itself asked to wait (an IP block, a ``Retry-After``).
+    are in flight at once. A request that would cross either ceiling, or that
+    would go out while the provider asked to wait (this login or its
+    :class:`SiteLimiter`), is not sent: :meth:`acquire` raises
+    :class:`ThrottledError` saying when and why. Every request that starts
+    counts, whatever its outcome.
 
     The clock is wall-clock time by default so that :attr:`history` and
     :attr:`paused_until` can be stored and handed to a new limiter after a
@@ -39,6 +120,7 @@ class RateLimiter:
         clock: Callable[[], float] | None = None,
         history: Iterable[float] = (),
         paused_until: float = 0.0,
+        site: SiteLimiter | None = None,
     ) -> None:
         """Initialise the limiter, optionally with earlier request times."""
         self.rate_limit = rate_limit
@@ -46,6 +128,7 @@ class RateLimiter:
         self._starts: deque[float] = deque(sorted(history))
         self.in_flight = 0
         self.paused_until = paused_until
+        self.site = site or SiteLimiter(clock=self._clock)
 
     def pause_until(self, when: float) -> None:
         """Send nothing before ``when`` (same clock); never shortens a pause."""
@@ -66,28 +149,50 @@ class RateLimiter:
         self._prune(self._clock())
         return tuple(self._starts)
 
-    def next_allowed_in(self) -> float:
-        """Seconds until a request may start; 0 when one may start now."""
+    def wait(self) -> tuple[float, WaitReason | None]:
+        """Seconds until a request may start, and why not now (``None``: now)."""
         now = self._clock()
         self._prune(now)
-        wait = self.paused_until - now
+        wait, reason = self.site.wait()
+        if self.paused_until - now > wait:
+            wait, reason = self.paused_until - now, WaitReason.RATE_LIMITED
         if len(self._starts) >= self.rate_limit.max_requests:
             oldest = self._starts[-self.rate_limit.max_requests]
-            wait = max(wait, oldest + self.rate_limit.period - now)
-        return max(0.0, wait)
+            if oldest + self.rate_limit.period - now > wait:
+                wait, reason = (
+                    oldest + self.rate_limit.period - now,
+                    WaitReason.THROTTLED,
+                )
+        if wait <= 0:
+            return 0.0, None
+        return wait, reason
+
+    def next_allowed_in(self) -> float:
+        """Seconds until a request may start; 0 when one may start now."""
+        return self.wait()[0]
+
+    @property
+    def idle(self) -> bool:
+        """Whether nothing here still matters (it need not be kept)."""
+        return (
+            not self.history
+            and self.paused_until <= self._clock()
+            and not self.in_flight
+        )
 
     @asynccontextmanager
     async def acquire(self) -> AsyncIterator[None]:
         """Reserve a slot for one request, or raise :class:`ThrottledError`."""
-        wait = self.next_allowed_in()
-        if wait > 0:
+        wait, reason = self.wait()
+        if reason is not None:
             raise ThrottledError(
-                f"request limit reached, next request allowed in {wait:.0f} s",
+                f"{reason.value}: next request allowed in {wait:.0f} s",
                 retry_after=wait,
+                reason=reason,
             )
         if self.in_flight >= self.rate_limit.max_concurrent:
             raise ThrottledError(
-                "too many requests in flight for this account", retry_after=1.0
+                "too many requests in flight for this login", retry_after=1.0
             )
         self._starts.append(self._clock())
         self.in_flight += 1
@@ -96,27 +201,20 @@ class RateLimiter:
         finally:
             self.in_flight -= 1
 
+    def record(self, error: ProviderError | None) -> None:
+        """Learn from an answer what the provider now imposes.
 
-class LimiterRegistry:
-    """One :class:`RateLimiter` per account key, created on first use."""
-
-    def __init__(self, *, clock: Callable[[], float] | None = None) -> None:
-        """Initialise an empty registry."""
-        self._clock = clock
-        self._limiters: dict[str, RateLimiter] = {}
-
-    def get(
-        self, key: str, rate_limit: RateLimit, history: Iterable[float] = ()
-    ) -> RateLimiter:
-        """Return the limiter for ``key``, creating it with ``history`` if new."""
-        limiter = self._limiters.get(key)
-        if limiter is None or limiter.rate_limit != rate_limit:
-            if limiter is not None:
-                history = limiter.history
-            limiter = RateLimiter(rate_limit, clock=self._clock, history=history)
-            self._limiters[key] = limiter
-        return limiter
-
-    def __contains__(self, key: object) -> bool:
-        """Whether a limiter exists for ``key``."""
-        return key in self._limiters
+        ``None`` is a good answer. A rate-limit refusal pauses this login, an
+        IP block pauses the whole site, and a rejected login counts towards
+        the site's failed logins. Errors raised before anything was sent
+        (:class:`ThrottledError`) and transport failures tell nothing.
+        """
+        if error is None or isinstance(error, ThrottledError | ProviderConnectionError):
+            return
+        now = self._clock()
+        if isinstance(error, RateLimitedError):
+            self.pause_until(now + (error.retry_after or DEFAULT_PAUSE))
+        elif isinstance(error, IpBlockedError):
+            self.site.block(now + (error.retry_after or DEFAULT_PAUSE))
+        elif isinstance(error, AuthenticationError):
+            self.site.record_failed_login()

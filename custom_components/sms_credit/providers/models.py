@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     import aiohttp
@@ -64,11 +65,37 @@ class AuthMethod:
 
 @dataclass(frozen=True, slots=True)
 class RateLimit:
-    """A provider's documented ceiling for balance requests per account."""
+    """A provider's documented ceiling for balance requests per login."""
 
     max_requests: int
     period: float
     max_concurrent: int
+
+
+@dataclass(frozen=True, slots=True)
+class SiteRule:
+    """What a provider does to the source IP address at one of its sites.
+
+    After ``max_failed_logins`` failed logins within ``window`` seconds the
+    provider blocks the address (SMSC: 5 in 30 minutes). The limiter never
+    makes the failure that would reach it.
+    """
+
+    max_failed_logins: int
+    window: float
+
+
+class WaitReason(StrEnum):
+    """Why the limiter holds a request back (also a translation key)."""
+
+    IP_BLOCKED = "ip_blocked"
+    """The provider blocked the source IP address at this site."""
+    FAILED_LOGINS = "failed_logins"
+    """One more failed login at this site would make the provider block the IP."""
+    RATE_LIMITED = "rate_limited"
+    """The provider asked this login to wait."""
+    THROTTLED = "throttled"
+    """The login's request window (or its requests in flight) is full."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +111,30 @@ class ProviderSpec:
     client_factory: Callable[..., ProviderClient] = field(repr=False)
     short_name: str = ""
     """A short name for titles (``SMSC · acme``); ``name`` when empty."""
+    site_rule: SiteRule | None = None
+    """What the provider applies per source IP at a site, if anything."""
+
+    def site(self, host: str) -> str:
+        """The site a base URL belongs to: where per-IP rules apply.
+
+        The host name in lower case, without ``www.`` and without the backup
+        prefixes ``www2.`` … ``www5.`` (the same service), e.g. ``smsc.ru``.
+        """
+        name = (urlsplit(host.strip()).hostname or "").rstrip(".")
+        for prefix in ("www.", "www2.", "www3.", "www4.", "www5."):
+            if name.startswith(prefix):
+                name = name.removeprefix(prefix)
+                break
+        return f"{self.key}|{name}"
+
+    def login_key(self, host: str, login: str) -> str:
+        """The key of one login's request window at its site.
+
+        The login in any case; with an API key, the name the user gave it
+        (never the key). Two entries that share it share one window, which
+        can only make the integration send less.
+        """
+        return f"{self.site(host)}|{login.strip().casefold()}"
 
     @property
     def title_name(self) -> str:
@@ -165,11 +216,22 @@ class RateLimitedError(_RetryAfterError):
 
 
 class ThrottledError(_RetryAfterError):
-    """Sending now would exceed the provider's documented limits.
+    """Sending now would exceed the provider's limits, or a wait it imposed.
 
-    Raised by the account's rate limiter before any request is sent;
-    ``retry_after`` says when the next request is allowed.
+    Raised by the login's rate limiter before any request is sent;
+    ``retry_after`` says when the next request is allowed and ``reason`` why.
     """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        reason: WaitReason = WaitReason.THROTTLED,
+    ) -> None:
+        """Initialise the error."""
+        super().__init__(message, retry_after=retry_after)
+        self.reason = reason
 
 
 class ProviderConnectionError(ProviderError):

@@ -15,6 +15,7 @@ than 15 at once; crossing it answers error 9. Five authorisation failures in
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 import hashlib
 import logging
 import re
@@ -42,6 +43,8 @@ from .models import (
     ProviderSpec,
     RateLimit,
     RateLimitedError,
+    SiteRule,
+    ThrottledError,
 )
 
 if TYPE_CHECKING:
@@ -63,6 +66,9 @@ SMSC_RATE_LIMIT = RateLimit(max_requests=10, period=60, max_concurrent=14)
 
 IP_BLOCK_SECONDS = 1800.0
 """Error 4 does not say how long: this is the longest documented block."""
+
+SMSC_SITE_RULE = SiteRule(max_failed_logins=5, window=1800.0)
+"""Five failed logins within 30 minutes block the source IP (error 4)."""
 
 _LOGGER = logging.getLogger(__name__)
 _NATIONAL = frozenset(urlsplit(host).netloc for host in SMSC_HOSTS)
@@ -118,10 +124,20 @@ def _error(code: int | None, description: str = "") -> ProviderError:
             return ProviderServerError(f"provider error {code}{text}")
 
 
-def _balance(balance: object, credit: object, currency: object) -> Balance:
+def _balance(
+    balance: object, credit: object, currency: object, *, structured: bool = True
+) -> Balance:
+    """A balance; with ``cur=1`` SMSC leaves the credit out when it is zero.
+
+    Only the structured formats (JSON, XML) can carry a credit: in them, a
+    currency without a credit means a credit of zero. Plain text never
+    tells (``None``).
+    """
     limit = None
     if credit not in (None, ""):
-        limit = parse_amount(credit, "credit") or None
+        limit = parse_amount(credit, "credit")
+    elif structured and currency not in (None, ""):
+        limit = Decimal(0)
     return Balance(parse_amount(balance, "balance"), parse_currency(currency), limit)
 
 
@@ -155,7 +171,7 @@ def _from_text(text: str) -> Balance:
     if found := _CSV_ERROR.fullmatch(text):
         raise _error(int(found[1]))
     if found := _PLAIN_BALANCE.fullmatch(text):
-        return _balance(found[1], None, found[2])
+        return _balance(found[1], None, found[2], structured=False)
     raise MalformedResponseError("the response is not an SMSC answer")
 
 
@@ -231,6 +247,7 @@ class SmscClient(HttpProviderClient):
         if backup_hosts is None:
             backup_hosts = smsc_backup_hosts(self.host)
         self.backup_hosts = tuple(host.rstrip("/") for host in backup_hosts)
+        self._next_backup = 0
 
     def _password_md5(self) -> str:
         if "password_md5" in self._credentials:
@@ -248,18 +265,30 @@ class SmscClient(HttpProviderClient):
         return (smsc_password_hash(password),) if password else ()
 
     async def _async_fetch_balance(self) -> Balance:
-        """Ask the main host, then each backup host while none can be reached."""
-        hosts = [self.host, *self.backup_hosts]
-        while True:
-            url = f"{hosts.pop(0)}/sys/balance.php"
+        """Ask the main host, then one backup host if it cannot be reached.
+
+        One check costs at most two requests (and so at most two timeouts).
+        Each failover goes to the next backup host in turn, so that over
+        several checks every backup is tried. A failover
+        the rate limiter holds back reports the main host's failure: nothing
+        was learnt about the provider's limits.
+        """
+        url = f"{self.host}/sys/balance.php"
+        try:
+            response = await self._async_request("POST", url, data=self._form)
+        except ProviderConnectionError as err:
+            if not self.backup_hosts:
+                raise
+            backup = self.backup_hosts[self._next_backup % len(self.backup_hosts)]
+            self._next_backup += 1
+            _LOGGER.debug("%s unreachable, trying %s", url, backup)
             try:
-                response = await self._async_request("POST", url, data=self._form)
-            except ProviderConnectionError:
-                if not hosts:
-                    raise
-                _LOGGER.debug("%s unreachable, trying %s", url, hosts[0])
-                continue
-            return parse_smsc_response(response.status, response.body, response.headers)
+                response = await self._async_request(
+                    "POST", f"{backup}/sys/balance.php", data=self._form
+                )
+            except ThrottledError:
+                raise err from None
+        return parse_smsc_response(response.status, response.body, response.headers)
 
 
 SPEC = ProviderSpec(
@@ -271,5 +300,6 @@ SPEC = ProviderSpec(
     rate_limit=SMSC_RATE_LIMIT,
     account_url="https://smsc.ru/login/",
     client_factory=SmscClient,
+    site_rule=SMSC_SITE_RULE,
 )
 """The registry entry."""
