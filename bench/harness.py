@@ -101,18 +101,19 @@ def entry_for(side: Side, url: str, index: int) -> ConfigEntry:
         "username": login,
         "password_md5": STANDIN_PASSWORD_MD5,
     }
-    # helpers.entry_title and helpers.account_key.
-    title, unique_id = f"SMSC · {login}", f"smsc|{url}|{login}"
+    # helpers.entry_title; entries carry no unique ID (duplicates are found
+    # by their credentials).
+    title = f"SMSC · {login}"
     return ConfigEntry(
         data=data,
         discovery_keys=MappingProxyType({}),
         domain=side.domain,
-        minor_version=1,
+        minor_version=2,
         options=dict(side.options),
         source=config_entries.SOURCE_USER,
         subentries_data=None,
         title=title,
-        unique_id=unique_id,
+        unique_id=None,
         version=1,
     )
 
@@ -132,20 +133,18 @@ def write_entries(config_dir: Path, entries: Sequence[ConfigEntry]) -> None:
 
 
 def forget_fetch_times(config_dir: Path) -> None:
-    """Make the integration's stored balances stale, as after a long stop.
+    """Drop the integration's stored answers, as after a long stop.
 
-    The integration keeps each account's last balance in ``.storage`` and
-    serves it, with no request, when set up again within the update
-    interval. Forgetting when it was fetched makes a restart ask the
-    provider once per entry, as the reference does, so that both sides do
-    the same work.
+    A restart asks the provider whenever the limiter allows it; a stored
+    answer only stands in when it does not. Dropping them makes sure both
+    sides do the same work whatever the windows hold.
     """
     path = config_dir / ".storage" / "sms_credit.accounts"
     if not path.exists():
         return
     document = json.loads(path.read_text(encoding="utf-8"))
-    for account in document["data"].values():
-        account["fetched_at"] = None
+    for entry in document["data"].get("entries", {}).values():
+        entry.pop("answer", None)
     path.write_text(json.dumps(document), encoding="utf-8")
 
 

@@ -75,3 +75,16 @@ async def test_device(
         ]
         == "EUR"
     )
+
+
+@pytest.mark.parametrize(("currency", "digits"), [("JPY", 0), ("EUR", 2), ("KWD", 3)])
+async def test_precision_follows_the_currency(
+    hass: HomeAssistant, standin: StandinProvider, currency: str, digits: int
+) -> None:
+    """Money is shown with its currency's minor unit."""
+    standin.smsc_accounts["demo"].currency = currency
+    await setup_entry(hass, make_entry(entry_data(standin)))
+    for entity_id in ("sensor.smsc_demo_credit", "sensor.smsc_demo_credit_limit"):
+        entity = er.async_get(hass).async_get(entity_id)
+        assert entity is not None
+        assert entity.options["sensor"]["suggested_display_precision"] == digits

@@ -272,10 +272,11 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
         }
         for field in method.fields:
             if field.secret:
+                # Secret: the value never appears in a validation error.
                 marker: vol.Marker = (
-                    vol.Required(field.key)
+                    vol.Required(vol.Secret(field.key))
                     if secrets_required
-                    else vol.Optional(field.key)
+                    else vol.Optional(vol.Secret(field.key))
                 )
                 schema[marker] = TextSelector(
                     TextSelectorConfig(
@@ -373,7 +374,7 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
             if not errors:
                 return self.async_update_reload_and_abort(entry, data=data)
         schema = {
-            vol.Required(field.key): TextSelector(
+            vol.Required(vol.Secret(field.key)): TextSelector(
                 TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="off")
             )
             for field in secret_fields
