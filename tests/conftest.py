@@ -89,14 +89,16 @@ def entry_data(
     return data
 
 
-def make_entry(data: dict[str, Any], **options: Any) -> MockConfigEntry:
-    """A config entry as the config flow creates it."""
+def make_entry(
+    data: dict[str, Any], entry_id: str = ENTRY_ID, **options: Any
+) -> MockConfigEntry:
+    """A config entry as the config flow creates it (no unique ID)."""
     return MockConfigEntry(
         domain=DOMAIN,
         title=entry_title(data),
         data=data,
         options={CONF_UPDATE_INTERVAL: 30, CONF_LOW_CREDIT_THRESHOLD: 10.0, **options},
-        entry_id=ENTRY_ID,
+        entry_id=entry_id,
         version=1,
         minor_version=2,
     )

@@ -48,6 +48,7 @@ from tests.conftest import (
     DEMO_PASSWORD_MD5,
     ENTRY_ID,
     entry_data,
+    make_entry,
     setup_entry,
     tick,
 )
@@ -62,19 +63,6 @@ STORAGE = "sms_credit.accounts"
 def issue(hass: HomeAssistant, kind: str, entry_id: str = ENTRY_ID) -> Any:
     """The repair issue of ``kind`` for one entry, if any."""
     return ir.async_get(hass).async_get_issue(DOMAIN, f"{kind}_{entry_id}")
-
-
-def new_entry(data: dict[str, Any], entry_id: str = ENTRY_ID, **options: Any) -> Any:
-    """A config entry as the flow creates it (no unique ID holds an address)."""
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title=entry_title(data),
-        data=data,
-        options={CONF_UPDATE_INTERVAL: 30, CONF_LOW_CREDIT_THRESHOLD: 10.0, **options},
-        entry_id=entry_id,
-        version=1,
-        minor_version=2,
-    )
 
 
 async def start_flow(hass: HomeAssistant, provider: str, method: str) -> str:
@@ -103,7 +91,7 @@ async def set_options(hass: HomeAssistant, entry: Any, **changes: Any) -> None:
 
 def demo(standin: StandinProvider) -> Any:
     """The SMSC demo account as the flow stores it."""
-    return new_entry(entry_data(standin))
+    return make_entry(entry_data(standin))
 
 
 # 1. Reload or options after a failure never revive an old balance.
@@ -277,7 +265,7 @@ async def test_5_an_ip_block_holds_every_account_of_the_site(
     """Three accounts on one site; one is told of a block: none sends until it ends."""
     assert await async_setup_component(hass, "homeassistant", {})
     entries = [
-        new_entry(smsc_account(standin, login), entry_id=f"entry_{login}")
+        make_entry(smsc_account(standin, login), entry_id=f"entry_{login}")
         for login in ("alpha", "beta", "gamma")
     ]
     for entry in entries:
@@ -482,7 +470,7 @@ async def test_8_www_is_the_same_site(hass: HomeAssistant) -> None:
         CONF_USERNAME: "demo",
         "password_md5": DEMO_PASSWORD_MD5,
     }
-    new_entry(data).add_to_hass(hass)
+    make_entry(data).add_to_hass(hass)
     flow_id = await start_flow(hass, "smsc", "password")
     result = await hass.config_entries.flow.async_configure(
         flow_id,

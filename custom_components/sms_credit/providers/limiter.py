@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 import time
 
+from ._parse import DEFAULT_RETRY_AFTER
 from .models import (
     AuthenticationError,
     IpBlockedError,
@@ -30,9 +31,6 @@ from .models import (
     ThrottledError,
     WaitReason,
 )
-
-DEFAULT_PAUSE = 60.0
-"""Seconds to wait when the provider asks for a wait without saying how long."""
 
 
 def _wall_clock() -> float:
@@ -213,8 +211,8 @@ class RateLimiter:
             return
         now = self._clock()
         if isinstance(error, RateLimitedError):
-            self.pause_until(now + (error.retry_after or DEFAULT_PAUSE))
+            self.pause_until(now + (error.retry_after or DEFAULT_RETRY_AFTER))
         elif isinstance(error, IpBlockedError):
-            self.site.block(now + (error.retry_after or DEFAULT_PAUSE))
+            self.site.block(now + (error.retry_after or DEFAULT_RETRY_AFTER))
         elif isinstance(error, AuthenticationError):
             self.site.record_failed_login()
