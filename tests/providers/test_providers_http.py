@@ -20,10 +20,8 @@ from custom_components.sms_credit.providers import (
     ProviderTimeoutError,
     parse_agile_response,
 )
-from custom_components.sms_credit.providers._http import (
-    MAX_BODY_BYTES,
-    HttpProviderClient,
-)
+from custom_components.sms_credit.providers._http import HttpProviderClient
+from custom_components.sms_credit.providers._parse import MAX_ANSWER_BYTES
 from tests.standin import AGILE_PATH, StandinProvider
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -63,7 +61,7 @@ async def custom_server() -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
 
 
 @pytest.mark.parametrize(
-    ("size", "ok"), [(MAX_BODY_BYTES, True), (MAX_BODY_BYTES + 1, False)]
+    ("size", "ok"), [(MAX_ANSWER_BYTES, True), (MAX_ANSWER_BYTES + 1, False)]
 )
 async def test_body_cap(
     session: aiohttp.ClientSession, standin: StandinProvider, size: int, ok: bool
@@ -80,7 +78,7 @@ async def test_body_cap(
 
 
 @pytest.mark.parametrize(
-    ("size", "ok"), [(MAX_BODY_BYTES, True), (MAX_BODY_BYTES + 1, False)]
+    ("size", "ok"), [(MAX_ANSWER_BYTES, True), (MAX_ANSWER_BYTES + 1, False)]
 )
 async def test_body_cap_chunked(
     session: aiohttp.ClientSession,

@@ -15,7 +15,7 @@ from typing import ClassVar
 
 import aiohttp
 
-from ._parse import describe
+from ._parse import MAX_ANSWER_BYTES, describe
 from .client import ProviderClient
 from .models import (
     AuthMethod,
@@ -30,9 +30,6 @@ from .models import (
 )
 
 _LOGGER = logging.getLogger(__name__)
-
-MAX_BODY_BYTES = 64 * 1024
-"""Answers longer than this are refused unread (a balance fits in 100 bytes)."""
 
 USERNAME = CredentialField("username")
 PASSWORD = CredentialField("password", FieldKind.PASSWORD)
@@ -57,12 +54,12 @@ class HttpResponse:
 
 
 async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
-    if (response.content_length or 0) > MAX_BODY_BYTES:
+    if (response.content_length or 0) > MAX_ANSWER_BYTES:
         raise MalformedResponseError("the response is too large")
     body = bytearray()
-    while chunk := await response.content.read(MAX_BODY_BYTES + 1 - len(body)):
+    while chunk := await response.content.read(MAX_ANSWER_BYTES + 1 - len(body)):
         body += chunk
-        if len(body) > MAX_BODY_BYTES:
+        if len(body) > MAX_ANSWER_BYTES:
             raise MalformedResponseError("the response is too large")
     return bytes(body)
 

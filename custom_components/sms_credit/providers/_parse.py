@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from email.utils import parsedate_to_datetime
 import json
 import re
@@ -20,6 +20,16 @@ from .models import MalformedResponseError
 MAX_AMOUNT = Decimal(10**12)
 """Amounts beyond this (in either direction) are taken as garbage."""
 
+MAX_DECIMAL_PLACES = 6
+"""Amounts are rounded to this many places (no currency has more than 4).
+
+With :data:`MAX_AMOUNT` this keeps every amount under 22 characters in plain
+notation, far inside the 255 characters a Home Assistant state may have.
+"""
+
+MAX_ANSWER_BYTES = 64 * 1024
+"""Answers longer than this are refused unread (a balance fits in 100 bytes)."""
+
 DEFAULT_RETRY_AFTER = 60.0
 """Seconds to wait after a rate-limit answer that does not say how long."""
 
@@ -29,6 +39,15 @@ MAX_RETRY_AFTER = 86400.0
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,6})?", re.ASCII)
 _CODE = re.compile(r"[+-]?\d{1,9}", re.ASCII)
 _SECONDS = re.compile(r"\d{1,12}", re.ASCII)
+
+
+_QUANTUM = Decimal(1).scaleb(-MAX_DECIMAL_PLACES)
+
+
+def check_size(body: bytes) -> None:
+    """Refuse, before any parsing, an answer far larger than a real one."""
+    if len(body) > MAX_ANSWER_BYTES:
+        raise MalformedResponseError("the response is too large")
 
 
 def _reject_constant(name: str) -> NoReturn:
@@ -44,7 +63,7 @@ def load_json(body: bytes | str) -> object:
             parse_int=Decimal,
             parse_constant=_reject_constant,
         )
-    except (ValueError, RecursionError) as err:
+    except (ValueError, ArithmeticError, RecursionError) as err:
         raise MalformedResponseError("the response is not valid JSON") from err
 
 
@@ -59,6 +78,9 @@ def parse_amount(value: object, name: str) -> Decimal:
     exponent = value.as_tuple().exponent
     if isinstance(exponent, int) and exponent > 0:
         value = value.quantize(Decimal(1))  # 1E+3 -> 1000
+    elif isinstance(exponent, int) and exponent < -MAX_DECIMAL_PLACES:
+        # Hundreds of digits, or 1E-999999: what a state can show.
+        value = value.quantize(_QUANTUM, rounding=ROUND_HALF_EVEN)
     # A negative zero is still zero; show it without its sign.
     return value.copy_abs() if value.is_zero() else value
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from ._http import API_KEY_AUTH, PASSWORD_AUTH, HttpProviderClient
 from ._parse import (
+    check_size,
     describe,
     header,
     load_json,
@@ -88,6 +89,7 @@ def parse_agile_response(
 
     Returns the balance or raises a ``ProviderError``, whatever the input.
     """
+    check_size(body)
     if status == 429:
         retry_after = parse_retry_after(header(headers, "Retry-After"))
         raise RateLimitedError("rate limited (HTTP 429)", retry_after=retry_after)

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from ._http import API_KEY_AUTH, PASSWORD_AUTH, HttpProviderClient
 from ._parse import (
+    check_size,
     describe,
     header,
     load_json,
@@ -77,7 +78,6 @@ _PLAIN_ERROR = re.compile(
     r"ERROR\s*=\s*(-?\d{1,9})\s*(?:\((.*)\))?", re.IGNORECASE | re.DOTALL
 )
 _CSV_ERROR = re.compile(r"0\s*,\s*-(\d{1,9})", re.ASCII)
-_PLAIN_BALANCE = re.compile(r"(\S+?)(?:\s*[ ,]\s*([A-Za-z]{3}))?")
 
 
 def smsc_password_hash(password: str) -> str:
@@ -150,8 +150,13 @@ def _from_json(data: object) -> Balance:
 
 
 def _xml_field(text: str, tag: str) -> str | None:
-    found = re.search(rf"<{tag}>(.*?)</{tag}>", text, re.DOTALL)
-    return found[1] if found else None
+    """The text of the first ``<tag>`` that is closed; linear in ``text``."""
+    opening = f"<{tag}>"
+    if (start := text.find(opening)) < 0:
+        return None
+    start += len(opening)
+    end = text.find(f"</{tag}>", start)
+    return None if end < 0 else text[start:end]
 
 
 def _from_xml(text: str) -> Balance:
@@ -165,13 +170,33 @@ def _from_xml(text: str) -> Balance:
     )
 
 
+def _plain_balance(text: str) -> tuple[str, str | None] | None:
+    """Split ``12.5 RUB`` / ``12.5, RUB`` / ``12.5``; ``None`` for other text.
+
+    No regular expression: a pattern for this shape backtracks on a long
+    run of spaces (seconds for 64 KB); this reads each character once.
+    """
+    amount, currency = text, None
+    letters = text[-3:]
+    if len(text) > len(letters) and letters.isascii() and letters.isalpha():
+        head = text[:-3].rstrip()
+        gap = text[len(head) : -3]
+        if head.endswith(","):
+            amount, currency = head[:-1].rstrip(), letters
+        elif " " in gap:
+            amount, currency = head, letters
+    if not amount or any(char.isspace() for char in amount):
+        return None
+    return amount, currency
+
+
 def _from_text(text: str) -> Balance:
     if found := _PLAIN_ERROR.match(text):
         raise _error(parse_code(found[1]), describe(found[2]))
     if found := _CSV_ERROR.fullmatch(text):
         raise _error(int(found[1]))
-    if found := _PLAIN_BALANCE.fullmatch(text):
-        return _balance(found[1], None, found[2], structured=False)
+    if found := _plain_balance(text):
+        return _balance(found[0], None, found[1], structured=False)
     raise MalformedResponseError("the response is not an SMSC answer")
 
 
@@ -184,6 +209,7 @@ def parse_smsc_response(
     The HTTP status means little to SMSC (errors come with 200); only a 429
     and a 5XX with an unreadable body are taken from it.
     """
+    check_size(body)
     if status == 429:
         retry_after = parse_retry_after(header(headers, "Retry-After"))
         raise RateLimitedError("rate limited (HTTP 429)", retry_after=retry_after)
