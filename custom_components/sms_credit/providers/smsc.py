@@ -195,8 +195,8 @@ def _from_text(text: str) -> Balance:
         raise _error(parse_code(found[1]), describe(found[2]))
     if found := _CSV_ERROR.fullmatch(text):
         raise _error(int(found[1]))
-    if found := _plain_balance(text):
-        return _balance(found[0], None, found[1], structured=False)
+    if parts := _plain_balance(text):
+        return _balance(parts[0], None, parts[1], structured=False)
     raise MalformedResponseError("the response is not an SMSC answer")
 
 
