@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+from collections.abc import Mapping
+import contextlib
 import logging
+import types
 
 import aiohttp
 import pytest
@@ -119,3 +123,130 @@ def test_hash_and_token_are_what_we_guard() -> None:
     """The derived secrets really are what the clients send."""
     assert len(MD5) == 32
     assert base64.b64decode(BASIC).decode() == f"leaky:{PASSWORD}"
+
+
+def reachable_texts(root: object, limit: int = 2000) -> list[str]:
+    """Every text reachable from an exception, as a debugger would see it.
+
+    Follows ``__cause__``, ``__context__``, ``args`` and the attributes
+    (``__dict__`` and slots) of whatever is reached, into mappings and
+    sequences: a request's headers kept on an exception are found here.
+    Tracebacks and frames are not followed (they hold the code's locals).
+    """
+    texts: list[str] = []
+    seen: set[int] = set()
+    todo: list[object] = [root]
+    while todo and len(seen) < limit:
+        item = todo.pop()
+        if id(item) in seen or item is None or isinstance(item, type):
+            continue
+        seen.add(id(item))
+        if isinstance(item, str | bytes):
+            texts.append(item if isinstance(item, str) else item.decode("latin-1"))
+            continue
+        if isinstance(item, BaseException):
+            texts.extend([str(item), repr(item)])
+            todo.extend([item.__cause__, item.__context__, *item.args])
+        if isinstance(item, Mapping):
+            todo.extend(item.keys())
+            todo.extend(item.values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            todo.extend(item)
+        if isinstance(item, types.TracebackType | types.FrameType | types.ModuleType):
+            continue
+        if callable(item) and not isinstance(item, BaseException):
+            continue
+        attributes = getattr(item, "__dict__", None)
+        if isinstance(attributes, dict):
+            todo.extend(attributes.values())
+        for cls in type(item).__mro__:
+            for slot in getattr(cls, "__slots__", ()):
+                todo.append(getattr(item, slot, None))
+        if not isinstance(item, int | float | bool):
+            with contextlib.suppress(Exception):
+                texts.append(repr(item))
+    return texts
+
+
+async def _bad_http_server(reply: bytes) -> tuple[asyncio.Server, str]:
+    """A loopback server that answers every request with ``reply`` and closes."""
+
+    async def handle(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        with contextlib.suppress(ConnectionError):
+            await reader.read(65536)
+            writer.write(reply)
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, f"http://127.0.0.1:{port}"
+
+
+# Transport faults: broken HTTP (aiohttp keeps the request, headers and all,
+# on the exception it raises), a cut-off body, a dropped connection.
+BROKEN_REPLIES = [
+    b"HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\n1",
+    b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"balance"',
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+    b"NOT HTTP AT ALL\r\n\r\n",
+    b"",
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+async def test_no_secret_reachable_from_any_error(
+    session: aiohttp.ClientSession,
+    standin: StandinProvider,
+    clock: FakeClock,
+    closed_url: str,
+    case: tuple[str, str, dict[str, str], tuple[str, ...]],
+) -> None:
+    """No exception a client raises reaches a secret, however deep one looks."""
+    provider, auth_method, credentials, secrets = case
+    account = Account(PASSWORD, api_key=API_KEY)
+    standin.smsc_accounts["leaky"] = account
+    standin.agile_accounts["leaky"] = account
+
+    def client(host: str, **kwargs: object) -> ProviderClient:
+        return PROVIDERS[provider].create_client(
+            session,
+            host=host,
+            auth_method=auth_method,
+            credentials=credentials,
+            timeout=0.3,
+            **kwargs,  # type: ignore[arg-type]
+        )
+
+    errors: list[ProviderError] = []
+
+    async def collect(target: ProviderClient) -> None:
+        with pytest.raises(ProviderError) as err:
+            await target.async_get_balance()
+        errors.append(err.value)
+
+    for status, body in ECHOES[provider]:
+        standin.respond_next(status, body)
+        await collect(client(standin.url))
+    standin.smsc_accounts["leaky"] = Account("other", api_key="other")
+    standin.agile_accounts["leaky"] = Account("other", api_key="other")
+    await collect(client(standin.url))
+    await collect(client(closed_url))
+    standin.pause()
+    await collect(client(standin.url))
+    standin.resume()
+    for reply in BROKEN_REPLIES:
+        server, url = await _bad_http_server(reply)
+        async with server:
+            await collect(client(url))
+    limiter = RateLimiter(RateLimit(1, 60, 1), clock=clock, history=[clock()])
+    await collect(client(standin.url, limiter=limiter))
+
+    assert len(errors) == len(ECHOES[provider]) + 4 + len(BROKEN_REPLIES)
+    for error in errors:
+        texts = reachable_texts(error)
+        assert texts
+        for secret in secrets:
+            assert not [text for text in texts if secret in text], type(error)

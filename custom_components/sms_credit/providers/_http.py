@@ -103,6 +103,7 @@ class HttpProviderClient(ProviderClient):
 
     async def async_get_balance(self) -> Balance:
         """Return the account's balance, or raise a ``ProviderError``."""
+        failure: ProviderError | None = None
         try:
             balance = await self._async_fetch_balance()
         except ProviderError as err:
@@ -114,8 +115,11 @@ class HttpProviderClient(ProviderClient):
             raise
         except Exception as err:  # noqa: BLE001 - the contract: nothing else escapes
             _LOGGER.debug("unexpected %s from %s", type(err).__name__, self.host)
-            msg = f"unexpected error ({type(err).__name__})"
-            raise ProviderError(msg) from None
+            failure = ProviderError(f"unexpected error ({type(err).__name__})")
+        if failure is not None:
+            # Raised outside the handler: the original (which may hold the
+            # request, headers and all) is neither cause nor context.
+            raise failure
         if self.limiter is not None:
             self.limiter.record(None)
         return balance
@@ -146,6 +150,7 @@ class HttpProviderClient(ProviderClient):
         data: Mapping[str, str] | None,
         headers: Mapping[str, str] | None,
     ) -> HttpResponse:
+        failure: ProviderError | None = None
         try:
             async with self._session.request(
                 method,
@@ -158,12 +163,20 @@ class HttpProviderClient(ProviderClient):
             ) as response:
                 body = await _read_capped(response)
                 status, answer_headers = response.status, response.headers
-        except TimeoutError as err:
-            msg = f"no answer from {url} within {self.timeout:g} s"
-            raise ProviderTimeoutError(msg) from err
+        except TimeoutError:
+            failure = ProviderTimeoutError(
+                f"no answer from {url} within {self.timeout:g} s"
+            )
         except (aiohttp.ClientError, OSError) as err:
-            msg = f"cannot reach {url}: {describe(str(err)) or type(err).__name__}"
-            raise ProviderConnectionError(msg) from err
+            # aiohttp keeps the request (headers and all) on its errors: only
+            # a short description of the error is kept.
+            failure = ProviderConnectionError(
+                f"cannot reach {url}: {describe(str(err)) or type(err).__name__}"
+            )
+        if failure is not None:
+            # Raised outside the handler, so that neither ``__cause__`` nor
+            # ``__context__`` leads back to aiohttp's exception.
+            raise failure
         _LOGGER.debug("%s %s: HTTP %s, %d bytes", method, url, status, len(body))
         if 300 <= status < 400:
             msg = f"unexpected redirect (HTTP {status}); check the host"
