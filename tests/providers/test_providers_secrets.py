@@ -125,7 +125,7 @@ def test_hash_and_token_are_what_we_guard() -> None:
     assert base64.b64decode(BASIC).decode() == f"leaky:{PASSWORD}"
 
 
-def reachable_texts(root: object, limit: int = 2000) -> list[str]:
+def reachable_texts(root: object, limit: int = 2000) -> list[str]:  # noqa: C901
     """Every text reachable from an exception, as a debugger would see it.
 
     Follows ``__cause__``, ``__context__``, ``args`` and the attributes
@@ -159,9 +159,11 @@ def reachable_texts(root: object, limit: int = 2000) -> list[str]:
         attributes = getattr(item, "__dict__", None)
         if isinstance(attributes, dict):
             todo.extend(attributes.values())
-        for cls in type(item).__mro__:
-            for slot in getattr(cls, "__slots__", ()):
-                todo.append(getattr(item, slot, None))
+        todo.extend(
+            getattr(item, slot, None)
+            for cls in type(item).__mro__
+            for slot in getattr(cls, "__slots__", ())
+        )
         if not isinstance(item, int | float | bool):
             with contextlib.suppress(Exception):
                 texts.append(repr(item))
