@@ -47,6 +47,7 @@ from .providers import (
     ThrottledError,
     WaitReason,
 )
+from .providers.limiter import monotonic
 from .store import Answer, EntryRecord, LimitsStore
 
 type SmsCreditConfigEntry = ConfigEntry[SmsCreditCoordinator]
@@ -156,7 +157,7 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         self._store = store
         self.record: EntryRecord = store.entry(entry.entry_id)
         self.answer: Answer | None = None  # what ``data`` came from
-        self._last_attempt = time.time()
+        self._last_attempt = monotonic()
 
     @override
     async def _async_update_data(self) -> Balance:
@@ -172,9 +173,9 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         except ThrottledError as err:
             return self._throttled(err)
         except ProviderError as err:
-            self._last_attempt = time.time()
+            self._last_attempt = monotonic()
             raise self._failed(err) from err
-        self._last_attempt = time.time()
+        self._last_attempt = monotonic()
         self._succeeded(balance)
         return balance
 
@@ -263,7 +264,7 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         interval = update_interval(self.config_entry)
         if interval != self.update_interval:
             self.update_interval = interval
-            due = self._last_attempt + interval.total_seconds() - time.time()
+            due = self._last_attempt + interval.total_seconds() - monotonic()
             self._retry_after = max(1.0, due)  # this once; then the interval
             self._schedule_refresh()
         self.async_update_listeners()

@@ -10,12 +10,18 @@ from homeassistant.util import dt as dt_util
 
 from .coordinator import SmsCreditConfigEntry
 from .helpers import SECRET_KEYS
+from .providers.limiter import monotonic, to_wall
 
 
 def _timestamp(value: float | None) -> str | None:
     if value is None or value <= 0:
         return None
     return dt_util.utc_from_timestamp(value).isoformat()
+
+
+def _until(when: float) -> str | None:
+    """A limiter time (monotonic) as a wall-clock time, while still ahead."""
+    return _timestamp(to_wall(when)) if when > monotonic() else None
 
 
 async def async_get_config_entry_diagnostics(
@@ -65,8 +71,8 @@ async def async_get_config_entry_diagnostics(
             "in_flight": limiter.in_flight,
             "next_allowed_in_seconds": round(wait, 1),
             "waiting_for": None if reason is None else reason.value,
-            "paused_until": _timestamp(limiter.paused_until),
-            "site_blocked_until": _timestamp(limiter.site.blocked_until),
+            "paused_until": _until(limiter.paused_until),
+            "site_blocked_until": _until(limiter.site.blocked_until),
             "site_failed_logins": len(limiter.site.failed_logins),
         },
     }

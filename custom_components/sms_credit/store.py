@@ -22,23 +22,40 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+import math
+import sys
 import time
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.storage import Store
 from homeassistant.util.hass_dict import HassKey
 
 from .const import (
     DOMAIN,
     LOGGER,
+    MAX_UPDATE_INTERVAL,
     STORAGE_KEY,
     STORAGE_LAZY_SAVE_DELAY,
     STORAGE_SAVE_DELAY,
     STORAGE_VERSION,
 )
-from .providers import PROVIDERS, Balance, ProviderSpec, RateLimiter, SiteLimiter
+from .providers import (
+    PROVIDERS,
+    Balance,
+    MalformedResponseError,
+    ProviderSpec,
+    RateLimiter,
+    SiteLimiter,
+)
+from .providers._parse import parse_amount, parse_currency
+from .providers.limiter import from_wall, monotonic, to_wall
+
+MAX_TIMESTAMP = 1e11
+"""Year 5138: a stored time beyond it is corrupt, not a wrong clock."""
+
+MAX_INTERVAL_SECONDS = MAX_UPDATE_INTERVAL * 60.0
 
 DATA_STORE: HassKey[LimitsStore] = HassKey(DOMAIN)
 
@@ -95,32 +112,103 @@ class _StoredData(TypedDict, total=False):
     entries: dict[str, _StoredEntry]
 
 
-def _floats(value: object) -> list[float]:
-    if not isinstance(value, list):
-        return []
-    return [float(v) for v in value if isinstance(v, int | float)]
+MAX_STORED_TIMES = 1000
+"""More request or failure times than any limit needs: the list is corrupt."""
+
+MAX_REFUSALS = 10**6
 
 
-def _float(value: object) -> float:
-    return float(value) if isinstance(value, int | float) else 0.0
+class _Reader:
+    """Checks what comes back from ``.storage``: data from outside, too.
 
+    Every value is checked where it is read; what is invalid is left out
+    and named in :attr:`problems`, so that one warning can list it.
+    """
 
-def _answer_from_storage(raw: object) -> Answer | None:
-    if not isinstance(raw, dict):
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def _bad(self, where: str) -> None:
+        self.problems.append(where)
+
+    def mapping(self, value: object, where: str) -> dict[str, Any]:
+        """A JSON object with text keys (``{}`` when absent or invalid)."""
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self._bad(where)
+            return {}
+        if not all(isinstance(key, str) for key in value):
+            self._bad(f"{where} keys")
+        return {k: v for k, v in value.items() if isinstance(k, str)}
+
+    def timestamp(self, value: object, where: str) -> float | None:
+        """A finite, non-negative wall-clock time (``None``: absent or invalid)."""
+        if value is None:
+            return None
+        if (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and math.isfinite(value)
+            and 0 <= value < MAX_TIMESTAMP
+        ):
+            return float(value)
+        self._bad(where)
         return None
-    try:
-        limit = raw.get("credit_limit")
-        return Answer(
-            balance=Balance(
-                amount=Decimal(raw["amount"]),
-                currency=str(raw["currency"]),
-                credit_limit=None if limit is None else Decimal(limit),
-            ),
-            fetched_at=float(raw["fetched_at"]),
-            valid_until=float(raw["valid_until"]),
-        )
-    except KeyError, TypeError, ValueError, InvalidOperation:
-        return None
+
+    def timestamps(self, value: object, where: str) -> list[float]:
+        """A list of times; invalid items are left out."""
+        if value is None:
+            return []
+        if not isinstance(value, list) or len(value) > MAX_STORED_TIMES:
+            self._bad(where)
+            return []
+        times = [self.timestamp(item, where) for item in value]
+        return [time for time in times if time is not None]
+
+    def flag(self, value: object, where: str) -> bool:
+        """A boolean; anything else (``"yes"``, ``1``) is invalid."""
+        if value is None or isinstance(value, bool):
+            return value is True
+        self._bad(where)
+        return False
+
+    def count(self, value: object, where: str) -> int:
+        """A small non-negative integer."""
+        if value is None:
+            return 0
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and 0 <= value <= MAX_REFUSALS
+        ):
+            return value
+        self._bad(where)
+        return 0
+
+    def answer(self, value: object, where: str) -> Answer | None:
+        """A stored answer, checked as strictly as the provider's own."""
+        if value is None:
+            return None
+        raw = self.mapping(value, where)
+        try:
+            limit = raw.get("credit_limit")
+            balance = Balance(
+                parse_amount(raw.get("amount"), "amount"),
+                parse_currency(raw.get("currency")),
+                None if limit is None else parse_amount(limit, "credit limit"),
+            )
+        except MalformedResponseError:
+            self._bad(where)
+            return None
+        fetched_at = self.timestamp(raw.get("fetched_at"), f"{where}.fetched_at")
+        valid_until = self.timestamp(raw.get("valid_until"), f"{where}.valid_until")
+        if fetched_at is None or valid_until is None:
+            return None
+        if not fetched_at <= valid_until <= fetched_at + MAX_INTERVAL_SECONDS:
+            self._bad(f"{where}.valid_until")
+            return None
+        return Answer(balance, fetched_at, valid_until)
 
 
 def _answer_to_storage(answer: Answer) -> dict[str, Any]:
@@ -134,37 +222,84 @@ def _answer_to_storage(answer: Answer) -> dict[str, Any]:
     }
 
 
+def _mono(timestamp: float | None) -> float:
+    """A stored wall-clock time on the limiters' clock (0: none)."""
+    return 0.0 if timestamp is None else from_wall(timestamp)
+
+
+def _wall(when: float) -> float | None:
+    """A limiter time to store, if it is still ahead (else nothing)."""
+    return to_wall(when) if when > monotonic() else None
+
+
 class _LimitsStorage(Store[_StoredData]):
     """The storage file, with the migration from earlier versions."""
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        # Newer versions reach the migration below, which reads what this
+        # release understands of them instead of failing the integration.
+        super().__init__(
+            hass,
+            STORAGE_VERSION,
+            STORAGE_KEY,
+            private=True,
+            max_readable_version=sys.maxsize,
+        )
 
     async def _async_migrate_func(
         self,
         old_major_version: int,
-        old_minor_version: int,  # noqa: ARG002
+        old_minor_version: int,
         old_data: dict[str, Any],
     ) -> _StoredData:
-        """Version 1 kept one record per account; keep its pending waits.
+        """Bring any stored version to this one's shape.
 
-        Its keys were ``provider|base URL|login``; its stored balances are
-        dropped (they carried no interval, so nothing says they are current).
+        * 1: one record per account, keyed ``provider|base URL|login``; its
+          pending waits are kept, its balances dropped (they carried no
+          interval, so nothing says they are current).
+        * 2 with a newer minor version: compatible by definition.
+        * newer: written by a newer release (after a downgrade). What this
+          release understands of it is read, checked like everything stored.
+        * anything else: nothing can be trusted.
         """
-        if old_major_version != 1:  # pragma: no cover - no other version exists
-            raise NotImplementedError
-        data: _StoredData = {"sites": {}, "logins": {}, "entries": {}}
-        for key, raw in old_data.items():
-            provider, _, rest = key.partition("|")
-            host, _, login = rest.rpartition("|")
-            if (spec := PROVIDERS.get(provider)) is None or not isinstance(raw, dict):
-                continue
-            data["logins"][spec.login_key(host, login)] = {
-                "history": _floats(raw.get("history")),
-                "paused_until": _float(raw.get("paused_until")),
-            }
-            if raw.get("pause_reason") == "ip_blocked":
-                data["sites"][spec.site(host)] = {
-                    "blocked_until": _float(raw.get("paused_until"))
-                }
-        return data
+        if old_major_version == 1:
+            return _from_version_1(old_data)
+        if old_major_version > STORAGE_VERSION:
+            LOGGER.warning(
+                "The stored limits (.storage/%s) were written by a newer "
+                "release of SMS Credit (storage version %s.%s; this release "
+                "reads %s). Only what this release understands is kept; "
+                "upgrade SMS Credit again to keep all of it",
+                STORAGE_KEY,
+                old_major_version,
+                old_minor_version,
+                STORAGE_VERSION,
+            )
+        elif old_major_version != STORAGE_VERSION:
+            raise _UnknownVersionError(old_major_version)
+        return cast("_StoredData", old_data)
+
+
+class _UnknownVersionError(Exception):
+    """A storage version no release of SMS Credit wrote."""
+
+
+def _from_version_1(old_data: object) -> _StoredData:
+    reader = _Reader()
+    data: _StoredData = {"sites": {}, "logins": {}, "entries": {}}
+    for key, raw in reader.mapping(old_data, "version 1").items():
+        provider, _, rest = key.partition("|")
+        host, _, login = rest.rpartition("|")
+        if (spec := PROVIDERS.get(provider)) is None or not isinstance(raw, dict):
+            continue
+        paused_until = reader.timestamp(raw.get("paused_until"), key)
+        data["logins"][spec.login_key(host, login)] = {
+            "history": reader.timestamps(raw.get("history"), key),
+            **({"paused_until": paused_until} if paused_until else {}),
+        }
+        if raw.get("pause_reason") == "ip_blocked" and paused_until:
+            data["sites"][spec.site(host)] = {"blocked_until": paused_until}
+    return data
 
 
 class LimitsStore:
@@ -173,7 +308,7 @@ class LimitsStore:
     def __init__(self, hass: HomeAssistant) -> None:
         """Initialise the store; call :meth:`async_load` before use."""
         self.hass = hass
-        self._store = _LimitsStorage(hass, STORAGE_VERSION, STORAGE_KEY, private=True)
+        self._store = _LimitsStorage(hass)
         self._sites: dict[str, SiteLimiter] = {}
         self._logins: dict[str, RateLimiter] = {}
         self._entries: dict[str, EntryRecord] = {}
@@ -182,48 +317,90 @@ class LimitsStore:
         self._save_due = False
 
     async def async_load(self) -> None:
-        """Read what earlier runs stored (once)."""
+        """Read what earlier runs stored (once); never fails set-up."""
         async with self._load_lock:
             if self._loaded:
                 return
-            stored = await self._store.async_load()
-            if isinstance(stored, dict):
+            try:
+                stored = await self._store.async_load()
+            except _UnknownVersionError, HomeAssistantError, LookupError, TypeError:
+                # No version, an unknown one, no data: nothing can be trusted.
+                LOGGER.warning(
+                    "The stored limits (.storage/%s) are unreadable and were "
+                    "ignored; they are rewritten at the next change",
+                    STORAGE_KEY,
+                )
+                stored = None
+            if stored is not None:
                 self._restore(stored)
             self._loaded = True
 
-    def _restore(self, stored: _StoredData) -> None:
-        """Rebuild every stored fact; anything unreadable is left out."""
-        sites = stored.get("sites")
-        for key, raw in (sites if isinstance(sites, dict) else {}).items():
-            spec = PROVIDERS.get(key.partition("|")[0])
-            if spec is not None and isinstance(raw, dict):
-                self._sites[key] = SiteLimiter(
-                    spec.site_rule,
-                    blocked_until=_float(raw.get("blocked_until")),
-                    failed_logins=_floats(raw.get("failed_logins")),
-                )
-        logins = stored.get("logins")
-        for key, login in (logins if isinstance(logins, dict) else {}).items():
-            provider, site_name, _login = f"{key}||".split("|", 2)
-            spec = PROVIDERS.get(provider)
-            if spec is not None and isinstance(login, dict):
-                self._logins[key] = RateLimiter(
-                    spec.rate_limit,
-                    history=_floats(login.get("history")),
-                    paused_until=_float(login.get("paused_until")),
-                    site=self._site(spec, f"{provider}|{site_name}"),
-                )
-        entries = stored.get("entries")
-        for entry_id, stored_entry in (
-            entries if isinstance(entries, dict) else {}
-        ).items():
-            if isinstance(stored_entry, dict):
-                refusals = stored_entry.get("refusals")
-                self._entries[entry_id] = EntryRecord(
-                    answer=_answer_from_storage(stored_entry.get("answer")),
-                    rejected=stored_entry.get("rejected") is True,
-                    refusals=refusals if isinstance(refusals, int) else 0,
-                )
+    def _restore(self, stored: object) -> None:
+        """Rebuild every stored fact; what is invalid is left out, once told."""
+        reader = _Reader()
+        data = reader.mapping(stored, "data")
+        for key, raw in reader.mapping(data.get("sites"), "sites").items():
+            where = f"sites[{key!r}]"
+            provider, _, name = key.partition("|")
+            if (spec := PROVIDERS.get(provider)) is None or not name:
+                reader.problems.append(where)
+                continue
+            site = reader.mapping(raw, where)
+            self._sites[key] = SiteLimiter(
+                spec.site_rule,
+                blocked_until=_mono(
+                    reader.timestamp(
+                        site.get("blocked_until"), f"{where}.blocked_until"
+                    )
+                ),
+                failed_logins=[
+                    from_wall(t)
+                    for t in reader.timestamps(
+                        site.get("failed_logins"), f"{where}.failed_logins"
+                    )
+                ],
+            )
+        for key, raw in reader.mapping(data.get("logins"), "logins").items():
+            where = f"logins[{key!r}]"
+            provider, site_name, login = f"{key}||".split("|", 2)
+            if (spec := PROVIDERS.get(provider)) is None or not site_name or not login:
+                reader.problems.append(where)
+                continue
+            stored_login = reader.mapping(raw, where)
+            self._logins[key] = RateLimiter(
+                spec.rate_limit,
+                history=[
+                    from_wall(t)
+                    for t in reader.timestamps(
+                        stored_login.get("history"), f"{where}.history"
+                    )
+                ],
+                paused_until=_mono(
+                    reader.timestamp(
+                        stored_login.get("paused_until"), f"{where}.paused_until"
+                    )
+                ),
+                site=self._site(spec, f"{provider}|{site_name}"),
+            )
+        for entry_id, raw in reader.mapping(data.get("entries"), "entries").items():
+            where = f"entries[{entry_id!r}]"
+            stored_entry = reader.mapping(raw, where)
+            self._entries[entry_id] = EntryRecord(
+                answer=reader.answer(stored_entry.get("answer"), f"{where}.answer"),
+                rejected=reader.flag(stored_entry.get("rejected"), f"{where}.rejected"),
+                refusals=reader.count(
+                    stored_entry.get("refusals"), f"{where}.refusals"
+                ),
+            )
+        if problems := reader.problems:
+            LOGGER.warning(
+                "Left out %d invalid value(s) of the stored limits "
+                "(.storage/%s): %s%s; the rest was loaded",
+                len(problems),
+                STORAGE_KEY,
+                ", ".join(problems[:5]),
+                ", …" if len(problems) > 5 else "",
+            )
 
     def _site(self, spec: ProviderSpec, key: str) -> SiteLimiter:
         if (site := self._sites.get(key)) is None:
@@ -277,18 +454,24 @@ class LimitsStore:
         self._save_due = False
         sites: dict[str, _StoredSite] = {}
         for key, site_limiter in self._sites.items():
-            if not site_limiter.idle:
-                sites[key] = {
-                    "blocked_until": site_limiter.blocked_until,
-                    "failed_logins": list(site_limiter.failed_logins),
-                }
+            if site_limiter.idle:
+                continue
+            site: _StoredSite = {}
+            if (blocked_until := _wall(site_limiter.blocked_until)) is not None:
+                site["blocked_until"] = blocked_until
+            if failed_logins := site_limiter.failed_logins:
+                site["failed_logins"] = [to_wall(t) for t in failed_logins]
+            sites[key] = site
         logins: dict[str, _StoredLogin] = {}
         for key, limiter in self._logins.items():
-            if not limiter.idle:
-                logins[key] = {
-                    "history": list(limiter.history),
-                    "paused_until": limiter.paused_until,
-                }
+            if limiter.idle:
+                continue
+            login: _StoredLogin = {}
+            if history := limiter.history:
+                login["history"] = [to_wall(t) for t in history]
+            if (paused_until := _wall(limiter.paused_until)) is not None:
+                login["paused_until"] = paused_until
+            logins[key] = login
         entries: dict[str, _StoredEntry] = {}
         known = self.hass.config_entries.async_get_entry
         for entry_id, record in self._entries.items():

@@ -21,6 +21,7 @@ from custom_components.sms_credit.providers import (
     ThrottledError,
     WaitReason,
 )
+from custom_components.sms_credit.providers.limiter import from_wall, monotonic, to_wall
 from tests.providers.helpers import FakeClock
 from tests.standin import AGILE_PATH, SMSC_PATH, StandinProvider
 
@@ -119,14 +120,87 @@ async def test_history_survives_a_restart(
     assert standin.requests[SMSC_PATH] == 10
 
 
-async def test_stale_and_future_history_dropped(clock: FakeClock) -> None:
-    """History older than a period, or from far in the future, is ignored."""
+async def test_stale_history_dropped_future_history_counts_as_now(
+    clock: FakeClock,
+) -> None:
+    """History older than a period is forgotten; a start "from the future"
+    (a clock stepped back, a machine whose clock was ahead) counts as now.
+    """
     limiter = RateLimiter(
         SMSC_LIMIT,
         clock=clock,
         history=[clock() - 61, clock() - 30, clock() + 1000],
     )
-    assert limiter.history == (clock() - 30,)
+    assert limiter.history == (clock() - 30, clock())
+
+
+@pytest.mark.parametrize("step", [-3600.0, -365 * 86400.0])
+def test_burst_then_clock_stepped_back_keeps_the_window_full(
+    clock: FakeClock, step: float
+) -> None:
+    """Ten requests, then the clock goes back: the 11th waits a full period."""
+    limiter = RateLimiter(SMSC_LIMIT, clock=clock, history=[clock()] * 10)
+    clock.advance(step)
+    assert limiter.wait() == (60.0, WaitReason.THROTTLED)
+    clock.advance(59)
+    assert limiter.wait()[1] is WaitReason.THROTTLED
+    clock.advance(1)
+    assert limiter.wait() == (0.0, None)
+
+
+@pytest.mark.parametrize("ahead", [3600.0, 365 * 86400.0])
+def test_no_wait_longer_than_the_provider_imposes(
+    clock: FakeClock, ahead: float
+) -> None:
+    """A block or pause from a clock that was ahead is cut to the longest
+    the provider imposes: 30 minutes for SMSC's block, a day for a pause.
+    """
+    rule = PROVIDERS["smsc"].site_rule
+    assert rule is not None
+    site = SiteLimiter(rule, clock=clock, blocked_until=clock() + ahead)
+    assert site.wait() == (min(ahead, 1800.0), WaitReason.IP_BLOCKED)
+    limiter = RateLimiter(SMSC_LIMIT, clock=clock, paused_until=clock() + ahead)
+    assert limiter.wait() == (min(ahead, 86400.0), WaitReason.RATE_LIMITED)
+    # Learnt while running: the same ceilings.
+    site.block(clock() + ahead * 2)
+    limiter.pause_until(clock() + ahead * 2)
+    assert site.wait()[0] <= 1800.0
+    assert limiter.wait()[0] <= 86400.0
+    # Without a rule (Agile), a block is capped at a day too.
+    assert SiteLimiter(clock=clock, blocked_until=clock() + ahead).wait()[0] == min(
+        ahead, 86400.0
+    )
+
+
+def test_failed_logins_from_the_future_count_as_now(clock: FakeClock) -> None:
+    """Four failures "from the future" still hold back the fifth login."""
+    rule = PROVIDERS["smsc"].site_rule
+    assert rule is not None
+    site = SiteLimiter(rule, clock=clock, failed_logins=[clock() + 7200] * 4)
+    assert site.failed_logins == (clock(),) * 4
+    assert site.wait() == (1800.0, WaitReason.FAILED_LOGINS)
+
+
+def test_running_limiters_ignore_wall_clock_steps(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """By default the limiters run on the monotonic clock: stepping the wall
+    clock a year either way changes no wait, and stored copies follow it.
+    """
+    limiter = RateLimiter(SMSC_LIMIT, history=[monotonic()] * 10)
+    limiter.site.block(monotonic() + 600)
+    wall = time.time()
+    for step in (-365 * 86400.0, 3600.0, 365 * 86400.0):
+        monkeypatch.setattr(time, "time", lambda step=step: wall + step)
+        wait, reason = limiter.wait()
+        assert reason is WaitReason.IP_BLOCKED
+        assert 590 < wait <= 600
+        assert to_wall(limiter.site.blocked_until) == pytest.approx(
+            wall + step + 600, abs=10
+        )
+        assert from_wall(to_wall(limiter.site.blocked_until)) == pytest.approx(
+            limiter.site.blocked_until
+        )
 
 
 async def test_a_site_is_shared_by_its_logins(
@@ -239,13 +313,16 @@ async def test_pause_until(
     assert standin.requests[SMSC_PATH] == 1
 
 
-async def test_default_clock_is_wall_time() -> None:
-    """Without a clock the limiter uses wall-clock time (storable history)."""
+async def test_default_clock_is_monotonic() -> None:
+    """Without a clock the limiter uses the monotonic clock; stored, its
+    times are wall-clock times.
+    """
     limiter = RateLimiter(SMSC_LIMIT)
     async with limiter.acquire():
         pass
     (started,) = limiter.history
-    assert abs(started - time.time()) < 5
+    assert abs(started - time.monotonic()) < 5
+    assert abs(to_wall(started) - time.time()) < 5
 
 
 def test_the_longest_wait_gives_the_reason(clock: FakeClock) -> None:

@@ -10,6 +10,13 @@ Two kinds of fact, each kept where the provider applies it:
 
 A client records what each answer tells (:meth:`RateLimiter.record`), so the
 facts are learnt in one place whichever code path sent the request.
+
+Clocks: while running, every time here is on the monotonic clock, which
+a wall-clock step (NTP, a user, a restored VM) does not move; the stored
+copies are wall-clock times (:func:`to_wall`, :func:`from_wall`). Whatever
+the clocks did, nothing here waits longer than the provider ever makes one
+wait, and a request time "in the future" counts as now: a clock that stepped
+back can neither silence an account nor let a request through early.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 import time
 
-from ._parse import DEFAULT_RETRY_AFTER
+from ._parse import DEFAULT_RETRY_AFTER, MAX_RETRY_AFTER
 from .models import (
     AuthenticationError,
     IpBlockedError,
@@ -33,9 +40,29 @@ from .models import (
 )
 
 
-def _wall_clock() -> float:
-    # Looked up at each call, so that a patched time.time (tests) is seen.
-    return time.time()
+def monotonic() -> float:
+    """The limiters' clock: seconds that only a real second moves."""
+    # Looked up at each call, so that a patched clock (tests) is seen.
+    return time.monotonic()
+
+
+def to_wall(when: float) -> float:
+    """A time of :func:`monotonic` as a wall-clock timestamp (to store)."""
+    return when - monotonic() + time.time()
+
+
+def from_wall(timestamp: float) -> float:
+    """A stored wall-clock timestamp as a time of :func:`monotonic`."""
+    return timestamp - time.time() + monotonic()
+
+
+def _clamp_past(times: deque[float], now: float) -> None:
+    """Times after ``now`` (a clock stepped back) count as ``now``."""
+    future = 0
+    while times and times[-1] > now:
+        times.pop()
+        future += 1
+    times.extend([now] * future)
 
 
 class SiteLimiter:
@@ -51,9 +78,11 @@ class SiteLimiter:
     ) -> None:
         """Initialise, optionally with what an earlier run stored."""
         self.rule = rule
-        self._clock = clock or _wall_clock
+        self._clock = clock or monotonic
+        self.longest_block = rule.longest_block if rule else MAX_RETRY_AFTER
         self.blocked_until = blocked_until
         self._failures: deque[float] = deque(sorted(failed_logins))
+        self._prune(self._clock())
 
     @property
     def failed_logins(self) -> tuple[float, ...]:
@@ -62,6 +91,9 @@ class SiteLimiter:
         return tuple(self._failures)
 
     def _prune(self, now: float) -> None:
+        """Forget what expired; cut what no provider imposes (wrong clocks)."""
+        self.blocked_until = min(self.blocked_until, now + self.longest_block)
+        _clamp_past(self._failures, now)
         window = self.rule.window if self.rule else 0.0
         while self._failures and self._failures[0] <= now - window:
             self._failures.popleft()
@@ -69,6 +101,7 @@ class SiteLimiter:
     def block(self, until: float) -> None:
         """The provider blocked the address; never shortens a block."""
         self.blocked_until = max(self.blocked_until, until)
+        self._prune(self._clock())
 
     def record_failed_login(self) -> None:
         """A login was refused at this site."""
@@ -78,10 +111,10 @@ class SiteLimiter:
     def wait(self) -> tuple[float, WaitReason | None]:
         """Seconds until a request may go to this site, and why not now."""
         now = self._clock()
+        self._prune(now)
         if self.blocked_until > now:
             return self.blocked_until - now, WaitReason.IP_BLOCKED
         if self.rule is not None:
-            self._prune(now)
             # Never make the failure that would reach the provider's block.
             allowed = self.rule.max_failed_logins - 1
             if len(self._failures) >= allowed:
@@ -92,7 +125,7 @@ class SiteLimiter:
     @property
     def idle(self) -> bool:
         """Whether nothing here still matters (it need not be kept)."""
-        return self.blocked_until <= self._clock() and not self.failed_logins
+        return not self.failed_logins and self.blocked_until <= self._clock()
 
 
 class RateLimiter:
@@ -106,9 +139,8 @@ class RateLimiter:
     :class:`ThrottledError` saying when and why. Every request that starts
     counts, whatever its outcome.
 
-    The clock is wall-clock time by default so that :attr:`history` and
-    :attr:`paused_until` can be stored and handed to a new limiter after a
-    restart.
+    Times are on :func:`monotonic` by default; a pause lasts at most
+    :data:`~._parse.MAX_RETRY_AFTER`.
     """
 
     def __init__(
@@ -122,24 +154,30 @@ class RateLimiter:
     ) -> None:
         """Initialise the limiter, optionally with earlier request times."""
         self.rate_limit = rate_limit
-        self._clock = clock or _wall_clock
+        self._clock = clock or monotonic
         self._starts: deque[float] = deque(sorted(history))
         self.in_flight = 0
         self.paused_until = paused_until
         self.site = site or SiteLimiter(clock=self._clock)
+        self._prune(self._clock())
 
     def pause_until(self, when: float) -> None:
         """Send nothing before ``when`` (same clock); never shortens a pause."""
         self.paused_until = max(self.paused_until, when)
+        self._prune(self._clock())
 
     def _prune(self, now: float) -> None:
+        """Forget what expired; cut what no provider imposes (wrong clocks).
+
+        A start "in the future" (a clock that stepped back, a history stored
+        by a machine whose clock was ahead) happened at the latest now: it
+        counts as now, so a full window stays full.
+        """
+        self.paused_until = min(self.paused_until, now + MAX_RETRY_AFTER)
+        _clamp_past(self._starts, now)
         horizon = now - self.rate_limit.period
         while self._starts and self._starts[0] <= horizon:
             self._starts.popleft()
-        # Drop entries from the future (a clock that went backwards, or a
-        # stored history from another machine) beyond one period.
-        while self._starts and self._starts[-1] > now + self.rate_limit.period:
-            self._starts.pop()
 
     @property
     def history(self) -> tuple[float, ...]:

@@ -78,11 +78,13 @@ class SiteRule:
 
     After ``max_failed_logins`` failed logins within ``window`` seconds the
     provider blocks the address (SMSC: 5 in 30 minutes). The limiter never
-    makes the failure that would reach it.
+    makes the failure that would reach it. A block lasts at most
+    ``longest_block`` seconds: no stored or computed block waits longer.
     """
 
     max_failed_logins: int
     window: float
+    longest_block: float
 
 
 class WaitReason(StrEnum):

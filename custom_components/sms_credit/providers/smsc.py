@@ -68,7 +68,9 @@ SMSC_RATE_LIMIT = RateLimit(max_requests=10, period=60, max_concurrent=14)
 IP_BLOCK_SECONDS = 1800.0
 """Error 4 does not say how long: this is the longest documented block."""
 
-SMSC_SITE_RULE = SiteRule(max_failed_logins=5, window=1800.0)
+SMSC_SITE_RULE = SiteRule(
+    max_failed_logins=5, window=1800.0, longest_block=IP_BLOCK_SECONDS
+)
 """Five failed logins within 30 minutes block the source IP (error 4)."""
 
 _LOGGER = logging.getLogger(__name__)
