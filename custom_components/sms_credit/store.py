@@ -452,39 +452,22 @@ class LimitsStore:
     def _data_to_save(self) -> _StoredData:
         """What still matters: nothing expired, no entry that is gone."""
         self._save_due = False
-        sites: dict[str, _StoredSite] = {}
-        for key, site_limiter in self._sites.items():
-            if site_limiter.idle:
-                continue
-            site: _StoredSite = {}
-            if (blocked_until := _wall(site_limiter.blocked_until)) is not None:
-                site["blocked_until"] = blocked_until
-            if failed_logins := site_limiter.failed_logins:
-                site["failed_logins"] = [to_wall(t) for t in failed_logins]
-            sites[key] = site
-        logins: dict[str, _StoredLogin] = {}
-        for key, limiter in self._logins.items():
-            if limiter.idle:
-                continue
-            login: _StoredLogin = {}
-            if history := limiter.history:
-                login["history"] = [to_wall(t) for t in history]
-            if (paused_until := _wall(limiter.paused_until)) is not None:
-                login["paused_until"] = paused_until
-            logins[key] = login
-        entries: dict[str, _StoredEntry] = {}
         known = self.hass.config_entries.async_get_entry
-        for entry_id, record in self._entries.items():
-            if record.idle or known(entry_id) is None:
-                continue
-            stored: _StoredEntry = {}
-            if record.answer is not None and record.answer.current:
-                stored["answer"] = _answer_to_storage(record.answer)
-            if record.rejected:
-                stored["rejected"] = True
-            if record.refusals:
-                stored["refusals"] = record.refusals
-            entries[entry_id] = stored
+        sites = {
+            key: _site_to_storage(site)
+            for key, site in self._sites.items()
+            if not site.idle
+        }
+        logins = {
+            key: _login_to_storage(limiter)
+            for key, limiter in self._logins.items()
+            if not limiter.idle
+        }
+        entries = {
+            entry_id: _entry_to_storage(record)
+            for entry_id, record in self._entries.items()
+            if not record.idle and known(entry_id) is not None
+        }
         LOGGER.debug(
             "Storing %d sites, %d logins, %d entries",
             len(sites),
@@ -492,6 +475,35 @@ class LimitsStore:
             len(entries),
         )
         return {"sites": sites, "logins": logins, "entries": entries}
+
+
+def _site_to_storage(site_limiter: SiteLimiter) -> _StoredSite:
+    site: _StoredSite = {}
+    if (blocked_until := _wall(site_limiter.blocked_until)) is not None:
+        site["blocked_until"] = blocked_until
+    if failed_logins := site_limiter.failed_logins:
+        site["failed_logins"] = [to_wall(t) for t in failed_logins]
+    return site
+
+
+def _login_to_storage(limiter: RateLimiter) -> _StoredLogin:
+    login: _StoredLogin = {}
+    if history := limiter.history:
+        login["history"] = [to_wall(t) for t in history]
+    if (paused_until := _wall(limiter.paused_until)) is not None:
+        login["paused_until"] = paused_until
+    return login
+
+
+def _entry_to_storage(record: EntryRecord) -> _StoredEntry:
+    stored: _StoredEntry = {}
+    if record.answer is not None and record.answer.current:
+        stored["answer"] = _answer_to_storage(record.answer)
+    if record.rejected:
+        stored["rejected"] = True
+    if record.refusals:
+        stored["refusals"] = record.refusals
+    return stored
 
 
 async def async_get_store(hass: HomeAssistant) -> LimitsStore:
