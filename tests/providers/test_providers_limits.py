@@ -123,8 +123,10 @@ async def test_history_survives_a_restart(
 async def test_stale_history_dropped_future_history_counts_as_now(
     clock: FakeClock,
 ) -> None:
-    """History older than a period is forgotten; a start "from the future"
-    (a clock stepped back, a machine whose clock was ahead) counts as now.
+    """Old history is forgotten; a start "from the future" counts as now.
+
+    Such a start comes from a clock stepped back, or from a machine whose
+    clock was ahead.
     """
     limiter = RateLimiter(
         SMSC_LIMIT,
@@ -152,8 +154,10 @@ def test_burst_then_clock_stepped_back_keeps_the_window_full(
 def test_no_wait_longer_than_the_provider_imposes(
     clock: FakeClock, ahead: float
 ) -> None:
-    """A block or pause from a clock that was ahead is cut to the longest
-    the provider imposes: 30 minutes for SMSC's block, a day for a pause.
+    """A block or pause from a clock that was ahead is cut to the longest.
+
+    The longest the provider imposes: 30 minutes for SMSC's block, a day
+    for a pause.
     """
     rule = PROVIDERS["smsc"].site_rule
     assert rule is not None
@@ -184,8 +188,10 @@ def test_failed_logins_from_the_future_count_as_now(clock: FakeClock) -> None:
 def test_running_limiters_ignore_wall_clock_steps(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """By default the limiters run on the monotonic clock: stepping the wall
-    clock a year either way changes no wait, and stored copies follow it.
+    """By default the limiters run on the monotonic clock.
+
+    Stepping the wall clock a year either way changes no wait; the stored
+    copies follow the wall clock.
     """
     limiter = RateLimiter(SMSC_LIMIT, history=[monotonic()] * 10)
     limiter.site.block(monotonic() + 600)
@@ -314,8 +320,9 @@ async def test_pause_until(
 
 
 async def test_default_clock_is_monotonic() -> None:
-    """Without a clock the limiter uses the monotonic clock; stored, its
-    times are wall-clock times.
+    """Without a clock the limiter uses the monotonic clock.
+
+    Stored, its times are wall-clock times.
     """
     limiter = RateLimiter(SMSC_LIMIT)
     async with limiter.acquire():
