@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import logging
 import time
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
 from custom_components.sms_credit.const import CONF_UPDATE_INTERVAL, DOMAIN, STORAGE_KEY
 from custom_components.sms_credit.helpers import same_account
+from custom_components.sms_credit.store import async_get_store
 from tests.conftest import ENTRY_ID, entry_data, setup_entry, tick
 from tests.standin import SMSC_PATH, StandinProvider
 
@@ -157,3 +163,319 @@ def test_same_account_needs_the_same_provider(standin: StandinProvider) -> None:
     agile = entry_data(standin, "agile")
     assert same_account(smsc, dict(smsc))
     assert not same_account(smsc, agile)
+
+
+# A valid version-2 document: a pending block with one failed login, one
+# login's window and pause, and an entry's current answer, rejection and
+# refusals. Each case below corrupts one part; only that part may go.
+SITE = "smsc|127.0.0.1"
+LOGIN = "smsc|127.0.0.1|demo"
+
+
+def valid_document(now: float) -> dict[str, Any]:
+    """Everything version 2 can hold, all valid, as of ``now``."""
+    return {
+        "sites": {SITE: {"blocked_until": now + 600, "failed_logins": [now - 60]}},
+        "logins": {LOGIN: {"history": [now - 30], "paused_until": now + 120}},
+        "entries": {
+            ENTRY_ID: {
+                "answer": {
+                    "amount": "5.25",
+                    "currency": "RUB",
+                    "credit_limit": "0",
+                    "fetched_at": now - 60,
+                    "valid_until": now + 1740,
+                },
+                "rejected": True,
+                "refusals": 2,
+            }
+        },
+    }
+
+
+NAN, INF = float("nan"), float("inf")
+BAD_NUMBERS = [NAN, INF, -INF, -5, 1e300, "soon", True, [], {}]
+# (path to corrupt, bad values, path of what goes with it)
+CORRUPTIONS: list[tuple[tuple[str, ...], list[Any], tuple[str, ...]]] = [
+    (("sites", SITE, "blocked_until"), BAD_NUMBERS, ("sites", SITE, "blocked_until")),
+    (("sites", SITE, "failed_logins"), ["3", 3, {}], ("sites", SITE, "failed_logins")),
+    (
+        ("sites", SITE, "failed_logins"),
+        [[NAN], ["x"], [None], [True]],
+        ("sites", SITE, "failed_logins"),
+    ),
+    (("sites", SITE), ["blocked", 1, [], None], ("sites", SITE)),
+    (("logins", LOGIN, "history"), ["many", [INF], [-1]], ("logins", LOGIN, "history")),
+    (
+        ("logins", LOGIN, "paused_until"),
+        BAD_NUMBERS,
+        ("logins", LOGIN, "paused_until"),
+    ),
+    (("logins", LOGIN), ["x", [], 0], ("logins", LOGIN)),
+    (
+        ("entries", ENTRY_ID, "answer", "amount"),
+        ["x", "NaN", "1e999", None, 5, NAN, "1_0"],
+        ("entries", ENTRY_ID, "answer"),
+    ),
+    (
+        ("entries", ENTRY_ID, "answer", "currency"),
+        ["EURO", "", 643, None],
+        ("entries", ENTRY_ID, "answer"),
+    ),
+    (
+        ("entries", ENTRY_ID, "answer", "credit_limit"),
+        ["lots", INF, 0],
+        ("entries", ENTRY_ID, "answer"),
+    ),
+    (
+        ("entries", ENTRY_ID, "answer", "fetched_at"),
+        BAD_NUMBERS,
+        ("entries", ENTRY_ID, "answer"),
+    ),
+    (
+        ("entries", ENTRY_ID, "answer", "valid_until"),
+        [*BAD_NUMBERS, 0.0, 1e10],  # before it was fetched; far past any interval
+        ("entries", ENTRY_ID, "answer"),
+    ),
+    (
+        ("entries", ENTRY_ID, "answer"),
+        ["5 RUB", [], 5],
+        ("entries", ENTRY_ID, "answer"),
+    ),
+    (
+        ("entries", ENTRY_ID, "rejected"),
+        ["yes", "true", 1, 0, NAN],
+        ("entries", ENTRY_ID, "rejected"),
+    ),
+    (
+        ("entries", ENTRY_ID, "refusals"),
+        ["two", -1, True, 2.5, 10**9, NAN],
+        ("entries", ENTRY_ID, "refusals"),
+    ),
+    (("entries", ENTRY_ID), ["nothing", [], 7], ("entries", ENTRY_ID)),
+    (("sites",), ["x", [SITE], 1], ("sites", SITE)),
+    (("logins",), ["x", [LOGIN], 1], ("logins", LOGIN)),
+    (("entries",), ["x", [ENTRY_ID], 1], ("entries", ENTRY_ID)),
+]
+CASES = [
+    pytest.param(path, value, gone, id=f"{'.'.join(path)}={value!r}"[:60])
+    for path, values, gone in CORRUPTIONS
+    for value in values
+]
+
+
+def our_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """What the integration (not Home Assistant, nor its test mocks) warned."""
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno >= logging.WARNING
+        and record.name.startswith("custom_components.sms_credit")
+    ]
+
+
+def _set(document: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    for key in path[:-1]:
+        document = document[key]
+    document[path[-1]] = value
+
+
+def _drop(document: dict[str, Any], path: tuple[str, ...]) -> None:
+    for key in path[:-1]:
+        document = document[key]
+    del document[path[-1]]
+
+
+@pytest.mark.parametrize(("path", "value", "gone"), CASES)
+async def test_each_corrupt_value_is_dropped_with_one_warning(
+    hass: HomeAssistant,
+    smsc_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+    path: tuple[str, ...],
+    value: Any,
+    gone: tuple[str, ...],
+) -> None:
+    """A corrupt value costs that value alone, and is told once."""
+    now = time.time()
+    document = valid_document(now)
+    _set(document, path, value)
+    hass_storage[STORAGE_KEY] = stored(2, document)
+    smsc_entry.add_to_hass(hass)
+    store = await async_get_store(hass)
+
+    expected = valid_document(now)
+    _drop(expected, gone)
+    assert store._data_to_save() == expected
+    warnings = our_warnings(caplog)
+    assert len(warnings) == 1, warnings
+    assert "Left out" in warnings[0]
+    assert "stored limits (.storage/sms_credit.accounts)" in warnings[0]
+
+
+async def test_a_valid_document_loads_silently(
+    hass: HomeAssistant,
+    smsc_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The control case: nothing is lost, nothing is said."""
+    now = time.time()
+    hass_storage[STORAGE_KEY] = stored(2, valid_document(now))
+    smsc_entry.add_to_hass(hass)
+    store = await async_get_store(hass)
+    assert store._data_to_save() == valid_document(now)
+    assert not our_warnings(caplog)
+
+
+async def test_corrupt_storage_still_sets_the_entry_up(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """With the block, answer and rejection all corrupt, the entry sets up
+    and asks the provider.
+    """
+    document = valid_document(time.time())
+    _set(document, ("sites", SITE, "blocked_until"), NAN)
+    _set(document, ("logins", LOGIN, "paused_until"), "soon")
+    _set(document, ("entries", ENTRY_ID, "rejected"), "false")
+    hass_storage[STORAGE_KEY] = stored(2, document)
+    await setup_entry(hass, smsc_entry)
+    assert smsc_entry.state is ConfigEntryState.LOADED
+    assert standin.requests[SMSC_PATH] == 1
+    assert hass.states.get(CREDIT).state == "100.50"
+
+
+@pytest.mark.parametrize("ahead", [3600.0, 365 * 86400.0])
+async def test_stored_waits_from_a_clock_ahead_are_cut(
+    hass: HomeAssistant,
+    smsc_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    ahead: float,
+) -> None:
+    """Written by a machine whose clock was ahead: no wait outlasts the
+    longest the provider imposes (SMSC: a 30-minute block, a day's pause),
+    and request times "from the future" count as now.
+    """
+    now = time.time()
+    hass_storage[STORAGE_KEY] = stored(
+        2,
+        {
+            "sites": {SITE: {"blocked_until": now + ahead}},
+            "logins": {
+                LOGIN: {"history": [now + ahead] * 3, "paused_until": now + ahead}
+            },
+        },
+    )
+    smsc_entry.add_to_hass(hass)
+    store = await async_get_store(hass)
+    saved = store._data_to_save()
+    assert saved["sites"][SITE]["blocked_until"] == now + min(ahead, 1800)
+    assert saved["logins"][LOGIN]["paused_until"] == now + min(ahead, 86400)
+    assert saved["logins"][LOGIN]["history"] == [now] * 3
+
+
+@pytest.mark.parametrize(
+    "file",
+    [
+        {"version": 0, "minor_version": 1, "key": STORAGE_KEY, "data": {}},
+        {"version": -3, "key": STORAGE_KEY, "data": {"sites": {}}},
+        {"version": "2", "key": STORAGE_KEY, "data": {}},
+        {"version": None, "key": STORAGE_KEY, "data": {}},
+        {"key": STORAGE_KEY, "data": {}},
+        {"version": 1, "key": STORAGE_KEY},
+        ["not", "a", "file"],
+    ],
+    ids=["v0", "negative", "text", "null", "no version", "no data", "a list"],
+)
+async def test_unknown_versions_are_ignored_with_one_warning(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+    file: Any,
+) -> None:
+    """No release wrote it: it is ignored, said once, and the entry sets up."""
+    hass_storage[STORAGE_KEY] = file
+    await setup_entry(hass, smsc_entry)
+    assert smsc_entry.state is ConfigEntryState.LOADED
+    assert standin.requests[SMSC_PATH] == 1
+    warnings = our_warnings(caplog)
+    assert len(warnings) == 1, warnings
+    assert "unreadable and were ignored" in warnings[0]
+
+
+async def test_a_newer_version_says_so_and_keeps_what_it_understands(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """After a downgrade: the user is told the file came from a newer
+    release, and a block it holds still holds.
+    """
+    now = time.time()
+    document = valid_document(now)
+    document["entries"][ENTRY_ID]["rejected"] = False
+    document["something_new"] = {"x": 1}
+    hass_storage[STORAGE_KEY] = {
+        "version": 3,
+        "minor_version": 1,
+        "key": STORAGE_KEY,
+        "data": document,
+    }
+    await setup_entry(hass, smsc_entry)
+    warnings = our_warnings(caplog)
+    assert any("newer release of SMS Credit" in w for w in warnings), warnings
+    assert any("storage version 3.1" in w for w in warnings), warnings
+    assert not standin.seen  # the block it held still holds
+    assert smsc_entry.runtime_data.limiter.site.wait()[0] == 600
+
+
+async def test_a_newer_minor_version_is_read_silently(
+    hass: HomeAssistant,
+    smsc_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """2.5 is compatible with 2.1 by definition: all of it is kept."""
+    now = time.time()
+    file = stored(2, valid_document(now))
+    file["minor_version"] = 5
+    hass_storage[STORAGE_KEY] = file
+    smsc_entry.add_to_hass(hass)
+    store = await async_get_store(hass)
+    assert store._data_to_save() == valid_document(now)
+    assert not our_warnings(caplog)
+
+
+async def test_version_2_round_trip(
+    hass: HomeAssistant,
+    smsc_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """What version 2 writes, it reads back unchanged, as version 2."""
+    now = time.time()
+    hass_storage[STORAGE_KEY] = stored(2, valid_document(now))
+    smsc_entry.add_to_hass(hass)
+    store = await async_get_store(hass)
+    store.async_schedule_save()
+    await tick(hass, freezer, 0)  # no time passes: nothing expires
+    freezer.tick(timedelta(seconds=2))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    written = hass_storage[STORAGE_KEY]
+    assert written["version"] == 2
+    assert written["minor_version"] == 1
+    assert written["data"]["entries"] == valid_document(now)["entries"]
+    assert written["data"]["sites"][SITE]["failed_logins"] == [now - 60]

@@ -13,9 +13,7 @@ from .helpers import SECRET_KEYS
 from .providers.limiter import monotonic, to_wall
 
 
-def _timestamp(value: float | None) -> str | None:
-    if value is None or value <= 0:
-        return None
+def _timestamp(value: float) -> str:
     return dt_util.utc_from_timestamp(value).isoformat()
 
 

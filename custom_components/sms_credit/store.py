@@ -138,8 +138,7 @@ class _Reader:
         if not isinstance(value, dict):
             self._bad(where)
             return {}
-        if not all(isinstance(key, str) for key in value):
-            self._bad(f"{where} keys")
+        # JSON keys are text; anything else did not come from a file.
         return {k: v for k, v in value.items() if isinstance(k, str)}
 
     def timestamp(self, value: object, where: str) -> float | None:
@@ -157,14 +156,22 @@ class _Reader:
         return None
 
     def timestamps(self, value: object, where: str) -> list[float]:
-        """A list of times; invalid items are left out."""
+        """A list of times; invalid items (``null`` too) are left out."""
         if value is None:
             return []
         if not isinstance(value, list) or len(value) > MAX_STORED_TIMES:
             self._bad(where)
             return []
         times = [self.timestamp(item, where) for item in value]
+        if None in value:
+            self._bad(where)
         return [time for time in times if time is not None]
+
+    def record(self, value: object, where: str) -> dict[str, Any]:
+        """One stored record: a JSON object (``null`` is invalid here)."""
+        if value is None:
+            self._bad(where)
+        return self.mapping(value, where)
 
     def flag(self, value: object, where: str) -> bool:
         """A boolean; anything else (``"yes"``, ``1``) is invalid."""
@@ -323,7 +330,13 @@ class LimitsStore:
                 return
             try:
                 stored = await self._store.async_load()
-            except _UnknownVersionError, HomeAssistantError, LookupError, TypeError:
+            except (
+                _UnknownVersionError,
+                HomeAssistantError,
+                LookupError,
+                TypeError,
+                ValueError,
+            ):
                 # No version, an unknown one, no data: nothing can be trusted.
                 LOGGER.warning(
                     "The stored limits (.storage/%s) are unreadable and were "
@@ -345,7 +358,7 @@ class LimitsStore:
             if (spec := PROVIDERS.get(provider)) is None or not name:
                 reader.problems.append(where)
                 continue
-            site = reader.mapping(raw, where)
+            site = reader.record(raw, where)
             self._sites[key] = SiteLimiter(
                 spec.site_rule,
                 blocked_until=_mono(
@@ -366,7 +379,7 @@ class LimitsStore:
             if (spec := PROVIDERS.get(provider)) is None or not site_name or not login:
                 reader.problems.append(where)
                 continue
-            stored_login = reader.mapping(raw, where)
+            stored_login = reader.record(raw, where)
             self._logins[key] = RateLimiter(
                 spec.rate_limit,
                 history=[
@@ -384,7 +397,7 @@ class LimitsStore:
             )
         for entry_id, raw in reader.mapping(data.get("entries"), "entries").items():
             where = f"entries[{entry_id!r}]"
-            stored_entry = reader.mapping(raw, where)
+            stored_entry = reader.record(raw, where)
             self._entries[entry_id] = EntryRecord(
                 answer=reader.answer(stored_entry.get("answer"), f"{where}.answer"),
                 rejected=reader.flag(stored_entry.get("rejected"), f"{where}.rejected"),
