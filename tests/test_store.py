@@ -336,8 +336,9 @@ async def test_corrupt_storage_still_sets_the_entry_up(
     smsc_entry: MockConfigEntry,
     hass_storage: dict[str, Any],
 ) -> None:
-    """With the block, answer and rejection all corrupt, the entry sets up
-    and asks the provider.
+    """Block, pause and rejection all corrupt: the entry sets up normally.
+
+    It asks the provider, as it would with nothing stored.
     """
     document = valid_document(time.time())
     _set(document, ("sites", SITE, "blocked_until"), NAN)
@@ -358,9 +359,10 @@ async def test_stored_waits_from_a_clock_ahead_are_cut(
     freezer: FrozenDateTimeFactory,
     ahead: float,
 ) -> None:
-    """Written by a machine whose clock was ahead: no wait outlasts the
-    longest the provider imposes (SMSC: a 30-minute block, a day's pause),
-    and request times "from the future" count as now.
+    """Written by a machine whose clock was ahead: the waits are cut.
+
+    No wait outlasts the longest the provider imposes (SMSC: a 30-minute
+    block, a day's pause), and request times "from the future" count as now.
     """
     now = time.time()
     hass_storage[STORAGE_KEY] = stored(
@@ -419,8 +421,9 @@ async def test_a_newer_version_says_so_and_keeps_what_it_understands(
     freezer: FrozenDateTimeFactory,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """After a downgrade: the user is told the file came from a newer
-    release, and a block it holds still holds.
+    """After a downgrade the user is told the file came from a newer release.
+
+    A block it holds still holds.
     """
     now = time.time()
     document = valid_document(now)
