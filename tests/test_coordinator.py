@@ -207,7 +207,12 @@ async def test_throttled_before_any_balance(
     hass_storage: dict[str, Any],
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Limit already used up (stored) and no balance yet: retry later, send nothing."""
+    """Limit used up (stored) and no balance yet: set up, check when it allows.
+
+    Nothing is sent during the wait; the entities are unavailable, and the
+    first check goes out as soon as the window allows one, not minutes later
+    under Home Assistant's set-up retry back-off.
+    """
     now = time.time()
     hass_storage["sms_credit.accounts"] = {
         "version": 2,
@@ -223,17 +228,19 @@ async def test_throttled_before_any_balance(
         },
     }
     await setup_entry(hass, smsc_entry)
-    assert smsc_entry.state is ConfigEntryState.SETUP_RETRY
-    assert smsc_entry.reason == (
+    assert smsc_entry.state is ConfigEntryState.LOADED
+    assert hass.states.get(CREDIT).state == "unavailable"
+    assert smsc_entry.runtime_data.last_exception is not None
+    assert str(smsc_entry.runtime_data.last_exception) == (
         "The provider's request limit for this account is reached; "
         "the next request is allowed in 55 s"
     )
     assert not standin.seen
-    # Home Assistant's set-up retries: the first one the window allows asks.
-    for _ in range(10):
-        await tick(hass, freezer, 30)
-    assert smsc_entry.state is ConfigEntryState.LOADED
+    await tick(hass, freezer, 54)
+    assert not standin.seen
+    await tick(hass, freezer, 3)  # the window allows one from 55 s on
     assert standin.requests[SMSC_PATH] == 1
+    assert hass.states.get(CREDIT).state == "100.50"
 
 
 async def test_removing_an_entry_never_set_up(

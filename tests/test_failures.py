@@ -79,15 +79,18 @@ async def test_ip_blocked_survives_a_reload(
     await hass.config_entries.async_reload(smsc_entry.entry_id)
     await hass.async_block_till_done()
     # The last attempt failed: no stored balance stands in, nothing is sent.
-    assert smsc_entry.state is ConfigEntryState.SETUP_RETRY
+    # Set up anyway, unavailable, with the issue saying until when.
+    assert smsc_entry.state is ConfigEntryState.LOADED
     assert standin.requests[SMSC_PATH] == requests
     assert issue(hass, "ip_blocked") is not None
     assert hass.states.get(CREDIT).state == "unavailable"
-    # Home Assistant's set-up retries go on; the first after the block asks.
-    for _ in range(30):
-        await tick(hass, freezer, 60)
-    assert smsc_entry.state is ConfigEntryState.LOADED
+    # The check goes out when the block ends, not later.
+    wait = smsc_entry.runtime_data.limiter.wait()[0]
+    await tick(hass, freezer, wait - 1)
+    assert standin.requests[SMSC_PATH] == requests
+    await tick(hass, freezer, 3)
     assert standin.requests[SMSC_PATH] == requests + 1
+    assert hass.states.get(CREDIT).state == "100.50"
     assert standin.during_block["127.0.0.1"] == 1  # only the first refresh
     assert issue(hass, "ip_blocked") is None
 
@@ -95,17 +98,19 @@ async def test_ip_blocked_survives_a_reload(
 async def test_blocked_at_setup_holds_back_retries(
     hass: HomeAssistant, standin: StandinProvider, smsc_entry: MockConfigEntry
 ) -> None:
-    """Blocked during setup: setup retries later, but sends nothing meanwhile."""
+    """Blocked during set-up: set-up fails, and nothing is sent meanwhile."""
     standin.respond_next(200, BLOCKED)
     await setup_entry(hass, smsc_entry)
     assert smsc_entry.state is ConfigEntryState.SETUP_RETRY
     assert issue(hass, "ip_blocked") is not None
     assert standin.requests[SMSC_PATH] == 1
-    # Home Assistant retries setup, but the integration holds back.
+    # A reload during the block sets up without asking: unavailable.
     await hass.config_entries.async_reload(smsc_entry.entry_id)
     await hass.async_block_till_done()
     assert standin.requests[SMSC_PATH] == 1
-    assert smsc_entry.state is ConfigEntryState.SETUP_RETRY
+    assert smsc_entry.state is ConfigEntryState.LOADED
+    assert hass.states.get(CREDIT).state == "unavailable"
+    assert issue(hass, "ip_blocked") is not None
 
 
 async def test_ip_not_allowed_repair_flow(

@@ -60,13 +60,13 @@ async def test_version_1_keeps_its_pending_block(
         },
     )
     await setup_entry(hass, smsc_entry)
-    assert smsc_entry.state is ConfigEntryState.SETUP_RETRY
+    assert smsc_entry.state is ConfigEntryState.LOADED
+    assert hass.states.get(CREDIT).state == "unavailable"
     assert not standin.seen
-    # Home Assistant's set-up retries (every 80 s at most): none sends
-    # before the block ends, the first after it does.
-    for _ in range(20):
-        await tick(hass, freezer, 60)
-    assert smsc_entry.state is ConfigEntryState.LOADED, smsc_entry.reason
+    # Nothing is sent before the block ends; the check goes out right after.
+    await tick(hass, freezer, 599)
+    assert not standin.seen
+    await tick(hass, freezer, 3)
     assert standin.requests[SMSC_PATH] == 1
     assert hass.states.get(CREDIT).state == "100.50"
     await tick(hass, freezer, 2)

@@ -38,7 +38,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsCreditConfigEntry) ->
     coordinator = SmsCreditCoordinator(
         hass, entry, spec=spec, client=client, limiter=limiter, store=store
     )
-    await coordinator.async_config_entry_first_refresh()
+    await coordinator.async_setup_refresh()
     entry.runtime_data = coordinator
 
     @callback

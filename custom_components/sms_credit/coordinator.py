@@ -159,6 +159,23 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         self.answer: Answer | None = None  # what ``data`` came from
         self._last_attempt = monotonic()
 
+    async def async_setup_refresh(self) -> None:
+        """The first refresh, at set-up.
+
+        While the provider makes this account wait and no stored answer may
+        stand in, nothing may be sent: set-up completes with the entities
+        unavailable, and the first check goes out when the wait ends (not
+        minutes later, under Home Assistant's set-up retry back-off).
+        Otherwise set-up asks the provider (and fails if that fails).
+        """
+        record = self.record
+        waiting = self.limiter.wait()[1] is not None
+        standing = record.answer is not None and record.answer.current
+        if waiting and not standing and not record.rejected:
+            await self.async_refresh()  # throttled: retried after the wait
+            return
+        await self.async_config_entry_first_refresh()
+
     @override
     async def _async_update_data(self) -> Balance:
         """Fetch the balance, mapping every provider error exactly once."""

@@ -85,7 +85,9 @@ async def async_setup_entry(
     @callback
     def _add_credit_limit() -> None:
         nonlocal credit_limit_added
-        if credit_limit_added or coordinator.data.credit_limit is None:
+        if credit_limit_added or not (balance := coordinator.data):
+            return
+        if balance.credit_limit is None:
             return
         credit_limit_added = True
         async_add_entities([SmsCreditSensor(coordinator, CREDIT_LIMIT)])
@@ -103,20 +105,22 @@ class SmsCreditSensor(SmsCreditEntity, SensorEntity):
     @override
     def native_value(self) -> Decimal | str | None:
         """Return the value from the latest balance."""
-        return self.entity_description.value_fn(self.coordinator.data)
+        if (balance := self.coordinator.data) is None:
+            return None  # set up during a wait: unavailable until it ends
+        return self.entity_description.value_fn(balance)
 
     @property
     @override
     def suggested_display_precision(self) -> int | None:
         """Money is shown with its currency's minor unit (JPY 0, KWD 3)."""
-        if self.entity_description.monetary:
-            return minor_unit(self.coordinator.data.currency)
+        if self.entity_description.monetary and (balance := self.coordinator.data):
+            return minor_unit(balance.currency)
         return None
 
     @property
     @override
     def native_unit_of_measurement(self) -> str | None:
         """Monetary values are in the account's ISO 4217 currency."""
-        if self.entity_description.monetary:
-            return self.coordinator.data.currency
+        if self.entity_description.monetary and (balance := self.coordinator.data):
+            return balance.currency
         return None
