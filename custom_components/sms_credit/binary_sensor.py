@@ -45,8 +45,9 @@ class SmsCreditLowCreditSensor(SmsCreditEntity, BinarySensorEntity):
     @property
     @override
     def is_on(self) -> bool:
-        """Return whether the credit is below the threshold."""
+        """Return whether the credit is below the threshold (asked only while available)."""
+        balance = self.coordinator.data
         threshold = self.coordinator.config_entry.options.get(
             CONF_LOW_CREDIT_THRESHOLD, DEFAULT_LOW_CREDIT_THRESHOLD
         )
-        return self.coordinator.data.amount < Decimal(str(threshold))
+        return balance.amount < Decimal(str(threshold))

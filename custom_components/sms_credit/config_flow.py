@@ -502,6 +502,6 @@ class SmsCreditOptionsFlow(OptionsFlow):
 def _entry_currency(entry: ConfigEntry) -> str | None:
     """The account's currency, when its balance is known."""
     coordinator: SmsCreditCoordinator | None = getattr(entry, "runtime_data", None)
-    if coordinator is None or coordinator.data is None:
+    if coordinator is None or (balance := coordinator.balance) is None:
         return None
-    return coordinator.data.currency
+    return balance.currency

@@ -159,6 +159,14 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         self.answer: Answer | None = None  # what ``data`` came from
         self._last_attempt = monotonic()
 
+    @property
+    def balance(self) -> Balance | None:
+        """``data``, typed as it is: ``None`` until the provider first answered.
+
+        That is the case after a set-up during a wait (entities unavailable).
+        """
+        return self.data
+
     async def async_setup_refresh(self) -> None:
         """The first refresh, at set-up.
 

@@ -29,7 +29,7 @@ async def async_get_config_entry_diagnostics(
     """Return the diagnostics of a config entry."""
     coordinator = entry.runtime_data
     limiter = coordinator.limiter
-    balance = coordinator.data
+    balance = coordinator.balance
     answer = coordinator.answer
     error = coordinator.last_exception
     wait, reason = limiter.wait()

@@ -85,7 +85,7 @@ async def async_setup_entry(
     @callback
     def _add_credit_limit() -> None:
         nonlocal credit_limit_added
-        if credit_limit_added or not (balance := coordinator.data):
+        if credit_limit_added or not (balance := coordinator.balance):
             return
         if balance.credit_limit is None:
             return
@@ -104,16 +104,14 @@ class SmsCreditSensor(SmsCreditEntity, SensorEntity):
     @property
     @override
     def native_value(self) -> Decimal | str | None:
-        """Return the value from the latest balance."""
-        if (balance := self.coordinator.data) is None:
-            return None  # set up during a wait: unavailable until it ends
-        return self.entity_description.value_fn(balance)
+        """Return the value from the latest balance (asked only while available)."""
+        return self.entity_description.value_fn(self.coordinator.data)
 
     @property
     @override
     def suggested_display_precision(self) -> int | None:
         """Money is shown with its currency's minor unit (JPY 0, KWD 3)."""
-        if self.entity_description.monetary and (balance := self.coordinator.data):
+        if self.entity_description.monetary and (balance := self.coordinator.balance):
             return minor_unit(balance.currency)
         return None
 
@@ -121,6 +119,6 @@ class SmsCreditSensor(SmsCreditEntity, SensorEntity):
     @override
     def native_unit_of_measurement(self) -> str | None:
         """Monetary values are in the account's ISO 4217 currency."""
-        if self.entity_description.monetary and (balance := self.coordinator.data):
+        if self.entity_description.monetary and (balance := self.coordinator.balance):
             return balance.currency
         return None
