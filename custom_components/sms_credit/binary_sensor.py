@@ -45,7 +45,7 @@ class SmsCreditLowCreditSensor(SmsCreditEntity, BinarySensorEntity):
     @property
     @override
     def is_on(self) -> bool:
-        """Return whether the credit is below the threshold (asked only while available)."""
+        """Whether the credit is below the threshold (asked only while available)."""
         balance = self.coordinator.data
         threshold = self.coordinator.config_entry.options.get(
             CONF_LOW_CREDIT_THRESHOLD, DEFAULT_LOW_CREDIT_THRESHOLD
