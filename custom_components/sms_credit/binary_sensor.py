@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import override
 
 from homeassistant.components.binary_sensor import (
@@ -16,9 +15,9 @@ from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import CONF_LOW_CREDIT_THRESHOLD, DEFAULT_LOW_CREDIT_THRESHOLD
 from .coordinator import SmsCreditConfigEntry
 from .entity import SmsCreditEntity
+from .helpers import low_credit_threshold
 
 # The coordinator serialises requests: entities never update on their own.
 PARALLEL_UPDATES = 0
@@ -46,8 +45,5 @@ class SmsCreditLowCreditSensor(SmsCreditEntity, BinarySensorEntity):
     @override
     def is_on(self) -> bool:
         """Whether the credit is below the threshold (asked only while available)."""
-        balance = self.coordinator.data
-        threshold = self.coordinator.config_entry.options.get(
-            CONF_LOW_CREDIT_THRESHOLD, DEFAULT_LOW_CREDIT_THRESHOLD
-        )
-        return balance.amount < Decimal(str(threshold))
+        threshold = low_credit_threshold(self.coordinator.config_entry.options)
+        return self.coordinator.data.amount < threshold

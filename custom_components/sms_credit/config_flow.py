@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 import ipaddress
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -52,6 +53,9 @@ from .helpers import (
     entry_title,
     provider_spec,
     same_account,
+    unfit_text,
+    valid_interval,
+    valid_threshold,
 )
 from .providers import (
     PROVIDERS,
@@ -68,23 +72,50 @@ SMSC = "smsc"
 SECTION_ADVANCED = "advanced"
 CONF_CUSTOM_HOST = "custom_host"
 
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.ASCII)
+
+
+def _valid_host_name(host: str) -> bool:
+    """An IP address, or a DNS name: labels of letters, digits and hyphens.
+
+    At most 63 characters a label and 253 in all. International names are
+    typed in their ``xn--`` form.
+    """
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return True
+    name = host.removesuffix(".")
+    return len(name) <= 253 and all(_LABEL.fullmatch(part) for part in name.split("."))
+
 
 def valid_base_url(url: str) -> bool:
     """Whether ``url`` may be a provider base URL.
 
     HTTPS only, except plain HTTP to a loopback address (a local stand-in
-    or proxy), so credentials never cross a network unencrypted.
+    or proxy), so credentials never cross a network unencrypted. Nothing
+    but printable ASCII outside the host name's rules gets through.
     """
+    text = url.strip()
+    if not text.isascii() or not text.isprintable() or " " in text:
+        return False
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(text)
         host = parts.hostname
         port_ok = parts.port is None or parts.port > 0
     except ValueError:
         return False
-    if not host or not port_ok or parts.query or parts.fragment:
+    if (
+        not host
+        or not port_ok
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc  # a login or password never goes in an address
+        or not _valid_host_name(host)
+    ):
         return False
-    if "@" in parts.netloc:
-        return False  # user-info (a login or password) never goes in an address
     if parts.scheme == "https":
         return True
     return parts.scheme == "http" and _is_loopback(host)
@@ -134,6 +165,15 @@ def _placeholders(spec: ProviderSpec) -> dict[str, str]:
         "provider": spec.name,
         "account_url": spec.account_url,
         **wait_placeholders(60),
+    }
+
+
+def unfit_fields(method: AuthMethod, user_input: Mapping[str, Any]) -> dict[str, str]:
+    """Form errors for typed text that can be neither stored nor sent."""
+    return {
+        field.key: "invalid_characters"
+        for field in method.fields
+        if isinstance(value := user_input.get(field.key), str) and unfit_text(value)
     }
 
 
@@ -235,6 +275,8 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
             host = chosen_host(user_input, spec.default_host)
             if not valid_base_url(host):
                 errors[CONF_HOST] = "invalid_host"
+            elif errors := unfit_fields(method, user_input):
+                pass
             elif not (
                 errors := blank_fields(
                     method, data := stored_data(spec, method, host, user_input)
@@ -367,7 +409,7 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         placeholders = {**_placeholders(spec), "title": entry.title}
         secret_fields = [f for f in method.fields if f.secret]
-        if user_input is not None:
+        if user_input is not None and not (errors := unfit_fields(method, user_input)):
             merged = {**entry.data, **user_input}
             data = stored_data(spec, method, entry.data[CONF_HOST], merged)
             errors = await self._async_try(data, placeholders, entry)
@@ -399,6 +441,8 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
             host = chosen_host(user_input, entry.data[CONF_HOST])
             if not valid_base_url(host):
                 errors[CONF_HOST] = "invalid_host"
+            elif errors := unfit_fields(method, user_input):
+                pass
             elif not (
                 errors := blank_fields(
                     method,
@@ -464,10 +508,27 @@ class SmsCreditOptionsFlow(OptionsFlow):
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Show and save the options."""
-        if user_input is not None:
-            return self.async_create_entry(data=user_input)
+        """Show and save the options: whole minutes and a finite amount only.
+
+        The selectors' own checks let ``"nan"`` and ``"inf"`` through (and
+        the API skips the frontend's): each value is checked here, once.
+        """
         entry = self.config_entry
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            interval = valid_interval(user_input.get(CONF_UPDATE_INTERVAL))
+            threshold = valid_threshold(user_input.get(CONF_LOW_CREDIT_THRESHOLD))
+            if interval is None:
+                errors[CONF_UPDATE_INTERVAL] = "invalid_interval"
+            if threshold is None:
+                errors[CONF_LOW_CREDIT_THRESHOLD] = "invalid_threshold"
+            if interval is not None and threshold is not None:
+                return self.async_create_entry(
+                    data={
+                        CONF_UPDATE_INTERVAL: interval,
+                        CONF_LOW_CREDIT_THRESHOLD: threshold,
+                    }
+                )
         currency = _entry_currency(entry)
         threshold_config = NumberSelectorConfig(
             min=0, step="any", mode=NumberSelectorMode.BOX
@@ -494,7 +555,9 @@ class SmsCreditOptionsFlow(OptionsFlow):
         )
         return self.async_show_form(
             step_id="init",
+            # What is stored, never a refused value ("nan" cannot go in JSON).
             data_schema=self.add_suggested_values_to_schema(schema, entry.options),
+            errors=errors,
             description_placeholders={"currency": currency or "-"},
         )
 

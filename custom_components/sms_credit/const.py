@@ -23,6 +23,7 @@ DEFAULT_UPDATE_INTERVAL: Final = 30
 MIN_UPDATE_INTERVAL: Final = 1
 MAX_UPDATE_INTERVAL: Final = 1440
 DEFAULT_LOW_CREDIT_THRESHOLD: Final = 10.0
+MAX_LOW_CREDIT_THRESHOLD: Final = 1e12  # as large as any amount a provider reports
 
 REQUEST_TIMEOUT: Final = 15.0  # seconds, per HTTP request to a provider
 

@@ -22,8 +22,6 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from .const import (
-    CONF_UPDATE_INTERVAL,
-    DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
     ISSUE_IP_BLOCKED,
     ISSUE_IP_NOT_ALLOWED,
@@ -31,6 +29,7 @@ from .const import (
     LOGGER,
     RATE_LIMITED_ISSUE_AFTER,
 )
+from .helpers import update_interval_minutes
 from .providers import (
     AuthenticationError,
     Balance,
@@ -69,9 +68,7 @@ def async_delete_issues(hass: HomeAssistant, entry_id: str) -> None:
 
 def update_interval(entry: ConfigEntry) -> timedelta:
     """Return the entry's update interval from its options."""
-    return timedelta(
-        minutes=entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL)
-    )
+    return timedelta(minutes=update_interval_minutes(entry.options))
 
 
 def auth_error_key(err: AuthenticationError) -> str:

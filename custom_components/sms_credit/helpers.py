@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
+import math
 from typing import Any
+import unicodedata
 
 import aiohttp
 from homeassistant.const import CONF_API_KEY, CONF_HOST, CONF_PASSWORD, CONF_USERNAME
 
-from .const import CONF_AUTH_METHOD, CONF_PASSWORD_MD5, CONF_PROVIDER, REQUEST_TIMEOUT
+from .const import (
+    CONF_AUTH_METHOD,
+    CONF_LOW_CREDIT_THRESHOLD,
+    CONF_PASSWORD_MD5,
+    CONF_PROVIDER,
+    CONF_UPDATE_INTERVAL,
+    DEFAULT_LOW_CREDIT_THRESHOLD,
+    DEFAULT_UPDATE_INTERVAL,
+    MAX_LOW_CREDIT_THRESHOLD,
+    MAX_UPDATE_INTERVAL,
+    MIN_UPDATE_INTERVAL,
+    REQUEST_TIMEOUT,
+)
 from .providers import PROVIDERS, ProviderClient, ProviderSpec, RateLimiter
 
 # Entry data keys that hold secrets (redacted in diagnostics, never logged).
@@ -72,3 +87,54 @@ def create_client(
         timeout=REQUEST_TIMEOUT,
         limiter=limiter,
     )
+
+
+def _finite(value: object) -> float | None:
+    """A finite int or float (never a bool), else ``None``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def valid_interval(value: object) -> int | None:
+    """A whole number of minutes within the allowed range, else ``None``."""
+    minutes = _finite(value)
+    if minutes is None or not minutes.is_integer():
+        return None
+    if not MIN_UPDATE_INTERVAL <= minutes <= MAX_UPDATE_INTERVAL:
+        return None
+    return int(minutes)
+
+
+def valid_threshold(value: object) -> float | None:
+    """A finite amount from 0 to :data:`MAX_LOW_CREDIT_THRESHOLD`, else ``None``."""
+    amount = _finite(value)
+    if amount is None or not 0 <= amount <= MAX_LOW_CREDIT_THRESHOLD:
+        return None
+    return amount
+
+
+def update_interval_minutes(options: Mapping[str, Any]) -> int:
+    """The entry's update interval; the default where the option is invalid."""
+    minutes = valid_interval(options.get(CONF_UPDATE_INTERVAL))
+    return DEFAULT_UPDATE_INTERVAL if minutes is None else minutes
+
+
+def low_credit_threshold(options: Mapping[str, Any]) -> Decimal:
+    """The entry's low-credit threshold; the default where the option is invalid."""
+    amount = valid_threshold(options.get(CONF_LOW_CREDIT_THRESHOLD))
+    return Decimal(str(DEFAULT_LOW_CREDIT_THRESHOLD if amount is None else amount))
+
+
+def unfit_text(value: str) -> bool:
+    """Whether text can be neither stored nor sent.
+
+    A lone surrogate cannot be written as UTF-8 (it would make Home
+    Assistant's storage unsavable); a control character (NUL, a line
+    break) has no place in a login, a password, an API key or an address.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return any(unicodedata.category(char) == "Cc" for char in value)

@@ -1,0 +1,270 @@
+"""Every value from outside is checked once, where it enters.
+
+Typed into a flow (also through the API, which the frontend's checks do not
+guard), or left in an entry's options by an older release or a hand edit:
+a clear, translated form error, or the default, never a broken entry.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_API_KEY, CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.sms_credit.const import (
+    CONF_LOW_CREDIT_THRESHOLD,
+    CONF_UPDATE_INTERVAL,
+    DEFAULT_UPDATE_INTERVAL,
+)
+from tests.conftest import entry_data, make_entry, setup_entry
+from tests.standin import StandinProvider
+from tests.test_config_flow import custom, start
+
+LOW_CREDIT = "binary_sensor.smsc_demo_low_credit"
+CREDIT = "sensor.smsc_demo_credit"
+SURROGATE = "\ud800"
+INTERVAL = "update_interval"
+
+
+async def _options(
+    hass: HomeAssistant, entry: MockConfigEntry, user_input: dict[str, Any]
+) -> dict[str, Any]:
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    return await hass.config_entries.options.async_configure(
+        result["flow_id"], user_input
+    )
+
+
+@pytest.mark.parametrize(
+    ("user_input", "field"),
+    [
+        ({CONF_UPDATE_INTERVAL: "nan", CONF_LOW_CREDIT_THRESHOLD: 5}, INTERVAL),
+        ({CONF_UPDATE_INTERVAL: 1.5, CONF_LOW_CREDIT_THRESHOLD: 5}, INTERVAL),
+        (
+            {CONF_UPDATE_INTERVAL: 30, CONF_LOW_CREDIT_THRESHOLD: "nan"},
+            "low_credit_threshold",
+        ),
+        (
+            {CONF_UPDATE_INTERVAL: 30, CONF_LOW_CREDIT_THRESHOLD: "inf"},
+            "low_credit_threshold",
+        ),
+        (
+            {CONF_UPDATE_INTERVAL: 30, CONF_LOW_CREDIT_THRESHOLD: 1e300},
+            "low_credit_threshold",
+        ),
+    ],
+)
+async def test_options_refuse_non_finite_and_out_of_range(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    user_input: dict[str, Any],
+    field: str,
+) -> None:
+    """ "nan", "inf" or an absurd number through the API: a form error.
+
+    The error is on that field; the options, the entry and its sensors stay
+    as they were.
+    """
+    await setup_entry(hass, smsc_entry)
+    before = dict(smsc_entry.options)
+    result = await _options(hass, smsc_entry, user_input)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {
+        field: "invalid_interval" if field == "update_interval" else "invalid_threshold"
+    }
+    assert smsc_entry.options == before
+    assert smsc_entry.state is ConfigEntryState.LOADED
+    assert hass.states.get(LOW_CREDIT).state == "off"
+
+
+async def test_options_store_plain_numbers(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+) -> None:
+    """What is stored is a whole number of minutes and a finite amount."""
+    await setup_entry(hass, smsc_entry)
+    result = await _options(
+        hass, smsc_entry, {CONF_UPDATE_INTERVAL: 15.0, CONF_LOW_CREDIT_THRESHOLD: 250}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert smsc_entry.options == {
+        CONF_UPDATE_INTERVAL: 15,
+        CONF_LOW_CREDIT_THRESHOLD: 250.0,
+    }
+    assert isinstance(smsc_entry.options[CONF_UPDATE_INTERVAL], int)
+    json.dumps(dict(smsc_entry.options), allow_nan=False)
+    await hass.async_block_till_done()
+    assert hass.states.get(LOW_CREDIT).state == "on"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {CONF_UPDATE_INTERVAL: None, CONF_LOW_CREDIT_THRESHOLD: None},
+        {CONF_UPDATE_INTERVAL: "x", CONF_LOW_CREDIT_THRESHOLD: "x"},
+        {CONF_UPDATE_INTERVAL: float("nan"), CONF_LOW_CREDIT_THRESHOLD: float("inf")},
+        {CONF_UPDATE_INTERVAL: 0, CONF_LOW_CREDIT_THRESHOLD: -5},
+        {CONF_UPDATE_INTERVAL: 10**9, CONF_LOW_CREDIT_THRESHOLD: [1]},
+        {CONF_UPDATE_INTERVAL: True, CONF_LOW_CREDIT_THRESHOLD: True},
+    ],
+)
+async def test_stored_options_that_are_invalid_fall_back_to_defaults(
+    hass: HomeAssistant, standin: StandinProvider, options: dict[str, Any]
+) -> None:
+    """An infinite threshold stored as null, or any odd value: the defaults.
+
+    The entry sets up with them, and the low-credit sensor works.
+    """
+    entry = make_entry(entry_data(standin))
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, options=options)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.update_interval.total_seconds() == (
+        DEFAULT_UPDATE_INTERVAL * 60
+    )
+    assert hass.states.get(LOW_CREDIT).state == "off"  # 100.50 ≥ 10 (default)
+    assert hass.states.get(CREDIT).state == "100.50"
+
+
+@pytest.mark.parametrize(
+    ("provider", "method", "typed", "field"),
+    [
+        ("smsc", "password", {CONF_USERNAME: f"de{SURROGATE}mo"}, CONF_USERNAME),
+        ("smsc", "password", {CONF_PASSWORD: f"pw{SURROGATE}"}, CONF_PASSWORD),
+        ("smsc", "password", {CONF_USERNAME: "de\x00mo"}, CONF_USERNAME),
+        ("smsc", "password", {CONF_USERNAME: "demo\n"}, CONF_USERNAME),
+        ("smsc", "api_key", {CONF_USERNAME: f"label{SURROGATE}"}, CONF_USERNAME),
+        ("smsc", "api_key", {CONF_API_KEY: "demo-smsc-key\n"}, CONF_API_KEY),
+        ("agile", "api_key", {CONF_API_KEY: "demo-agile\x00key"}, CONF_API_KEY),
+        ("agile", "api_key", {CONF_API_KEY: f"key{SURROGATE}"}, CONF_API_KEY),
+        ("agile", "password", {CONF_PASSWORD: f"pw{SURROGATE}"}, CONF_PASSWORD),
+        ("agile", "password", {CONF_PASSWORD: "pw\r\nX-Evil: 1"}, CONF_PASSWORD),
+    ],
+)
+async def test_text_that_cannot_be_stored_or_sent_is_a_form_error(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    hass_storage: dict[str, Any],
+    provider: str,
+    method: str,
+    typed: dict[str, str],
+    field: str,
+) -> None:
+    """A lone surrogate, a NUL or a line break: an error on that field.
+
+    Nothing is sent, and the integration's storage stays writable for every
+    account (one such login used to make every later save fail).
+    """
+    secret = CONF_API_KEY if method == "api_key" else CONF_PASSWORD
+    user_input = {**custom(standin.url), CONF_USERNAME: "demo", secret: "x", **typed}
+    result = await start(hass, provider, method)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], user_input
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {field: "invalid_characters"}
+    assert not standin.seen
+    # The same form, typed right, goes through; the storage is still writable.
+    fixed = {**user_input, CONF_USERNAME: "demo"}
+    fixed[secret] = (
+        "demo-password"
+        if secret == CONF_PASSWORD
+        else ("demo-smsc-key" if provider == "smsc" else "demo-agile-key")
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], fixed)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    for stored in hass_storage.values():
+        json.dumps(stored).encode()
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "https://smsc .ru",
+        "https://smsc.ru\x00",
+        "https://smsc.ru/\nsys",
+        "https://smsc\t.ru",
+        "https://exa_mple.com",
+        "https://-smsc.ru",
+        "https://smsc-.ru",
+        "https://smsc..ru",
+        "https://" + "a" * 64 + ".com",
+        "https://" + ".".join(["a" * 60] * 5),
+        "https://smsc.ru:99999",
+        "https://smsc.ru:0",
+        "https://<smsc>.ru",
+        f"https://smsc{SURROGATE}.ru",
+        "https://smsc.ru/a b",
+        "https://[::1",
+    ],
+)
+async def test_odd_hosts_are_invalid_host(
+    hass: HomeAssistant, standin: StandinProvider, host: str
+) -> None:
+    """Spaces, control or illegal characters, over-long labels: invalid.
+
+    The error is ``invalid_host`` on the server field, and nothing is sent.
+    """
+    result = await start(hass, "smsc", "password")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {**custom(host), CONF_USERNAME: "demo", CONF_PASSWORD: "demo-password"},
+    )
+    assert result["errors"] == {"host": "invalid_host"}
+    assert not standin.seen
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "https://sms.example.com",
+        "https://[2001:db8::1]:8443",
+        "https://xn--h1aax.xn--p1ai",
+    ],
+)
+async def test_ordinary_hosts_pass(host: str) -> None:
+    """The check refuses only what cannot be a host: these are fine."""
+    from custom_components.sms_credit.config_flow import valid_base_url  # noqa: PLC0415
+
+    assert valid_base_url(host)
+
+
+async def test_reauth_refuses_unstorable_secret(
+    hass: HomeAssistant, standin: StandinProvider, smsc_entry: MockConfigEntry
+) -> None:
+    """Reauth checks the new secret as the first form does."""
+    await setup_entry(hass, smsc_entry)
+    requests = len(standin.seen)
+    result = await smsc_entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: f"new{SURROGATE}"}
+    )
+    assert result["errors"] == {CONF_PASSWORD: "invalid_characters"}
+    assert len(standin.seen) == requests
+
+
+async def test_reconfigure_refuses_unsendable_text(
+    hass: HomeAssistant, standin: StandinProvider, agile_entry: MockConfigEntry
+) -> None:
+    """Reconfigure checks what is typed as the first form does."""
+    await setup_entry(hass, agile_entry)
+    requests = len(standin.seen)
+    result = await agile_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {**custom(standin.url), CONF_USERNAME: "demo", CONF_API_KEY: "k\x00ey"},
+    )
+    assert result["errors"] == {CONF_API_KEY: "invalid_characters"}
+    assert len(standin.seen) == requests
+    assert agile_entry.data[CONF_API_KEY] == "demo-agile-key"
