@@ -67,7 +67,7 @@ async def test_options_refuse_non_finite_and_out_of_range(
     user_input: dict[str, Any],
     field: str,
 ) -> None:
-    """ "nan", "inf" or an absurd number through the API: a form error.
+    """Options "nan", "inf" or absurd numbers through the API: a form error.
 
     The error is on that field; the options, the entry and its sensors stay
     as they were.
