@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -11,7 +13,8 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
-from tests.conftest import SECRETS, setup_entry
+from custom_components.sms_credit.const import DOMAIN
+from tests.conftest import SECRETS, entry_data, setup_entry
 from tests.standin import StandinProvider
 
 
@@ -34,3 +37,62 @@ async def test_diagnostics(
     diagnostics["entry"]["data"]["host"] = "<stand-in>"
     diagnostics["provider"]["host"] = "<stand-in>"
     assert diagnostics == snapshot
+
+
+@pytest.mark.freeze_time("2026-11-22 12:00:00+00:00")
+async def test_diagnostics_of_an_entry_that_failed_to_set_up(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+) -> None:
+    """Set-up failed and retries: that is when diagnostics matter most."""
+    standin.respond_next(503, "<html>down</html>")
+    await setup_entry(hass, smsc_entry)
+    assert smsc_entry.state is ConfigEntryState.SETUP_RETRY
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, smsc_entry)
+    assert all(secret not in str(diagnostics) for secret in SECRETS)
+    assert diagnostics["entry"]["state"] == "setup_retry"
+    assert diagnostics["entry"]["reason"]
+    assert diagnostics["provider"]["key"] == "smsc"
+    assert diagnostics["balance"] is None
+    assert diagnostics["last_update_success"] is False
+    assert diagnostics["limiter"]["requests_in_window"] == 1
+    assert diagnostics["limiter"]["waiting_for"] is None
+
+
+async def test_diagnostics_of_an_entry_set_up_during_a_block(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+) -> None:
+    """Blocked, then reloaded: loaded, no balance yet, the block shown."""
+    standin.respond_next(200, '{"error": "blocked", "error_code": 4}')
+    await setup_entry(hass, smsc_entry)
+    await hass.config_entries.async_reload(smsc_entry.entry_id)
+    await hass.async_block_till_done()
+    assert smsc_entry.state is ConfigEntryState.LOADED
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, smsc_entry)
+    assert diagnostics["entry"]["state"] == "loaded"
+    assert diagnostics["balance"] is None
+    assert diagnostics["last_error"] == "ip_blocked"
+    assert diagnostics["limiter"]["waiting_for"] == "ip_blocked"
+
+
+async def test_diagnostics_of_an_entry_with_an_unknown_provider(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    standin: StandinProvider,
+) -> None:
+    """An entry a newer release made (a provider unknown here): still a report."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, title="Someday · demo", data=entry_data(standin, "someday")
+    )
+    entry.add_to_hass(hass)
+    assert await async_setup_component(hass, DOMAIN, {})
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    assert diagnostics["entry"]["data"]["provider"] == "someday"
+    assert diagnostics["entry"]["state"] == "setup_error"
+    assert "newer release" in diagnostics["entry"]["reason"]
+    assert "limiter" not in diagnostics

@@ -9,14 +9,16 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_HOST, Platform
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.typing import ConfigType
 
-from .const import DOMAIN
+from .const import CONF_PROVIDER, DOMAIN
 from .coordinator import SmsCreditConfigEntry, SmsCreditCoordinator, async_delete_issues
-from .helpers import account_name, create_client, provider_spec
+from .helpers import account_name, create_client
+from .providers import PROVIDERS
 from .store import async_get_store
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -31,7 +33,13 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa:
 
 async def async_setup_entry(hass: HomeAssistant, entry: SmsCreditConfigEntry) -> bool:
     """Set up an SMS Credit account: ask the provider (test before set-up)."""
-    spec = provider_spec(entry.data)
+    if (spec := PROVIDERS.get(entry.data.get(CONF_PROVIDER, ""))) is None:
+        # Added by a newer release (after a downgrade): nothing to talk to.
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="unknown_provider",
+            translation_placeholders={"provider": str(entry.data.get(CONF_PROVIDER))},
+        )
     store = await async_get_store(hass)
     limiter = store.limiter(spec, entry.data[CONF_HOST], account_name(entry.data))
     client = create_client(async_get_clientsession(hass), entry.data, limiter)

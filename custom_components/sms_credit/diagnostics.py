@@ -1,16 +1,26 @@
-"""Diagnostics: what a bug report needs, with every secret redacted."""
+"""Diagnostics: what a bug report needs, with every secret redacted.
+
+They work for every entry, also one whose set-up failed or is retrying:
+the provider's limits come from the store, which outlives set-up; only
+the balance and the last check's outcome need a running coordinator.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
-from .coordinator import SmsCreditConfigEntry
-from .helpers import SECRET_KEYS
+from .const import CONF_PROVIDER
+from .coordinator import SmsCreditConfigEntry, SmsCreditCoordinator
+from .helpers import SECRET_KEYS, account_name
+from .providers import PROVIDERS, RateLimiter
 from .providers.limiter import monotonic, to_wall
+from .store import async_get_store
 
 
 def _timestamp(value: float) -> str:
@@ -22,28 +32,28 @@ def _until(when: float) -> str | None:
     return _timestamp(to_wall(when)) if when > monotonic() else None
 
 
-async def async_get_config_entry_diagnostics(
-    hass: HomeAssistant,  # noqa: ARG001
-    entry: SmsCreditConfigEntry,
-) -> dict[str, Any]:
-    """Return the diagnostics of a config entry."""
-    coordinator = entry.runtime_data
-    limiter = coordinator.limiter
-    balance = coordinator.balance
-    answer = coordinator.answer
-    error = coordinator.last_exception
+def _limiter(limiter: RateLimiter) -> dict[str, Any]:
     wait, reason = limiter.wait()
     return {
-        "entry": {
-            "title": entry.title,
-            "data": async_redact_data(dict(entry.data), SECRET_KEYS),
-            "options": dict(entry.options),
-        },
-        "provider": {
-            "key": coordinator.spec.key,
-            "name": coordinator.spec.name,
-            "host": coordinator.client.host,
-        },
+        "max_requests": limiter.rate_limit.max_requests,
+        "period_seconds": limiter.rate_limit.period,
+        "max_concurrent": limiter.rate_limit.max_concurrent,
+        "requests_in_window": len(limiter.history),
+        "in_flight": limiter.in_flight,
+        "next_allowed_in_seconds": round(wait, 1),
+        "waiting_for": None if reason is None else reason.value,
+        "paused_until": _until(limiter.paused_until),
+        "site_blocked_until": _until(limiter.site.blocked_until),
+        "site_failed_logins": len(limiter.site.failed_logins),
+    }
+
+
+def _last_check(coordinator: SmsCreditCoordinator | None) -> dict[str, Any]:
+    """What the running coordinator knows; nothing while it does not run."""
+    balance = None if coordinator is None else coordinator.balance
+    answer = None if coordinator is None else coordinator.answer
+    error = None if coordinator is None else coordinator.last_exception
+    return {
         "balance": None
         if balance is None
         else {
@@ -53,24 +63,47 @@ async def async_get_config_entry_diagnostics(
             if balance.credit_limit is None
             else str(balance.credit_limit),
         },
-        "last_update_success": coordinator.last_update_success,
+        "last_update_success": coordinator is not None
+        and coordinator.last_update_success,
         "fetched_at": None if answer is None else _timestamp(answer.fetched_at),
         "current_until": None if answer is None else _timestamp(answer.valid_until),
         "last_error": None
         if error is None
         else getattr(error, "translation_key", None) or type(error).__name__,
-        "credentials_rejected": coordinator.record.rejected,
-        "refusals_in_a_row": coordinator.record.refusals,
-        "limiter": {
-            "max_requests": limiter.rate_limit.max_requests,
-            "period_seconds": limiter.rate_limit.period,
-            "max_concurrent": limiter.rate_limit.max_concurrent,
-            "requests_in_window": len(limiter.history),
-            "in_flight": limiter.in_flight,
-            "next_allowed_in_seconds": round(wait, 1),
-            "waiting_for": None if reason is None else reason.value,
-            "paused_until": _until(limiter.paused_until),
-            "site_blocked_until": _until(limiter.site.blocked_until),
-            "site_failed_logins": len(limiter.site.failed_logins),
+    }
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant,
+    entry: SmsCreditConfigEntry,
+) -> dict[str, Any]:
+    """Return the diagnostics of a config entry, whatever its state."""
+    loaded = entry.state is ConfigEntryState.LOADED
+    coordinator = entry.runtime_data if loaded else None
+    diagnostics: dict[str, Any] = {
+        "entry": {
+            "title": entry.title,
+            "state": entry.state.value,
+            "reason": entry.reason,
+            "data": async_redact_data(dict(entry.data), SECRET_KEYS),
+            "options": dict(entry.options),
         },
+        **_last_check(coordinator),
+    }
+    spec = PROVIDERS.get(entry.data.get(CONF_PROVIDER, ""))
+    if spec is None:  # an entry of a newer release, with a provider unknown here
+        return diagnostics
+    store = await async_get_store(hass)
+    record = store.entry(entry.entry_id)
+    limiter = store.limiter(spec, entry.data[CONF_HOST], account_name(entry.data))
+    return {
+        **diagnostics,
+        "provider": {
+            "key": spec.key,
+            "name": spec.name,
+            "host": entry.data[CONF_HOST],
+        },
+        "credentials_rejected": record.rejected,
+        "refusals_in_a_row": record.refusals,
+        "limiter": _limiter(limiter),
     }
