@@ -46,7 +46,7 @@ from .providers import (
     ThrottledError,
     WaitReason,
 )
-from .providers.limiter import monotonic
+from .providers.limiter import monotonic, to_wall
 from .store import Answer, EntryRecord, LimitsStore
 
 type SmsCreditConfigEntry = ConfigEntry[SmsCreditCoordinator]
@@ -217,7 +217,7 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
                 "%s: %s, keeping the balance fetched at %s",
                 self.name,
                 err.reason.value,
-                dt_util.utc_from_timestamp(answer.fetched_at).isoformat(),
+                dt_util.utc_from_timestamp(to_wall(answer.fetched_at)).isoformat(),
             )
             self.answer = answer
             return answer.balance
@@ -263,7 +263,7 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
 
     def _succeeded(self, balance: Balance) -> None:
         """A good answer: remember it, and clear what it proves resolved."""
-        now = time.time()
+        now = monotonic()
         assert self.update_interval is not None  # noqa: S101 - always set
         self.answer = self.record.answer = Answer(
             balance, now, now + self.update_interval.total_seconds()

@@ -65,8 +65,12 @@ def _last_check(coordinator: SmsCreditCoordinator | None) -> dict[str, Any]:
         },
         "last_update_success": coordinator is not None
         and coordinator.last_update_success,
-        "fetched_at": None if answer is None else _timestamp(answer.fetched_at),
-        "current_until": None if answer is None else _timestamp(answer.valid_until),
+        "fetched_at": None
+        if answer is None
+        else _timestamp(to_wall(answer.fetched_at)),
+        "current_until": None
+        if answer is None
+        else _timestamp(to_wall(answer.valid_until)),
         "last_error": None
         if error is None
         else getattr(error, "translation_key", None) or type(error).__name__,

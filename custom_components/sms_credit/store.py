@@ -24,7 +24,6 @@ import asyncio
 from dataclasses import dataclass
 import math
 import sys
-import time
 from typing import Any, TypedDict, cast
 
 from homeassistant.core import HomeAssistant, callback
@@ -62,7 +61,11 @@ DATA_STORE: HassKey[LimitsStore] = HassKey(DOMAIN)
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """A good answer of the provider, and until when it is current."""
+    """A good answer of the provider, and until when it is current.
+
+    Times are on the limiters' monotonic clock (stored as wall-clock times):
+    a wall-clock step neither ages an answer nor makes an old one current.
+    """
 
     balance: Balance
     fetched_at: float
@@ -71,7 +74,7 @@ class Answer:
     @property
     def current(self) -> bool:
         """Whether the answer is still younger than its interval."""
-        return self.fetched_at <= time.time() < self.valid_until
+        return self.fetched_at <= monotonic() < self.valid_until
 
 
 @dataclass(slots=True)
@@ -215,7 +218,7 @@ class _Reader:
         if not fetched_at <= valid_until <= fetched_at + MAX_INTERVAL_SECONDS:
             self._bad(f"{where}.valid_until")
             return None
-        return Answer(balance, fetched_at, valid_until)
+        return Answer(balance, from_wall(fetched_at), from_wall(valid_until))
 
 
 def _answer_to_storage(answer: Answer) -> dict[str, Any]:
@@ -224,8 +227,8 @@ def _answer_to_storage(answer: Answer) -> dict[str, Any]:
         "amount": str(answer.balance.amount),
         "currency": answer.balance.currency,
         "credit_limit": None if limit is None else str(limit),
-        "fetched_at": answer.fetched_at,
-        "valid_until": answer.valid_until,
+        "fetched_at": to_wall(answer.fetched_at),
+        "valid_until": to_wall(answer.valid_until),
     }
 
 
