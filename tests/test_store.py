@@ -482,3 +482,27 @@ async def test_version_2_round_trip(
     assert written["minor_version"] == 1
     assert written["data"]["entries"] == valid_document(now)["entries"]
     assert written["data"]["sites"][SITE]["failed_logins"] == [now - 60]
+
+
+async def test_restart_during_a_rate_limit_pause_checks_when_it_ends(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A restart 5 minutes into a 10-minute pause: set up, and check at its end.
+
+    Not minutes later under Home Assistant's set-up retry back-off.
+    """
+    hass_storage[STORAGE_KEY] = stored(
+        2, {"logins": {LOGIN: {"paused_until": time.time() + 300}}}
+    )
+    await setup_entry(hass, smsc_entry)
+    assert smsc_entry.state is ConfigEntryState.LOADED
+    assert hass.states.get(CREDIT).state == "unavailable"
+    await tick(hass, freezer, 299)
+    assert not standin.seen
+    await tick(hass, freezer, 3)
+    assert standin.requests[SMSC_PATH] == 1
+    assert hass.states.get(CREDIT).state == "100.50"
