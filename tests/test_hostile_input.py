@@ -268,3 +268,37 @@ async def test_reconfigure_refuses_unsendable_text(
     assert result["errors"] == {CONF_API_KEY: "invalid_characters"}
     assert len(standin.seen) == requests
     assert agile_entry.data[CONF_API_KEY] == "demo-agile-key"
+
+
+@pytest.mark.parametrize(
+    ("balance", "state"),
+    [
+        ("0." + "1" * 300, "0.111111"),
+        ("12345678901." + "9" * 500, "12345678902.000000"),
+        ("1e-999999", "0.000000"),
+        ("1e999", "unavailable"),
+        ("1" * 200, "unavailable"),
+    ],
+)
+async def test_amounts_a_state_cannot_hold(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    balance: str,
+    state: str,
+) -> None:
+    """Hundreds of digits or an absurd exponent: rounded, or refused.
+
+    Rounded to what a state can show, or refused as a provider error; never
+    a sensor left "unknown".
+    """Hundreds of digits or an absurd exponent: rounded to what a state can
+    show, or refused as a provider error; never a sensor left "unknown".
+    """
+    await setup_entry(hass, smsc_entry)
+    standin.respond_next(200, json.dumps({"balance": balance, "currency": "RUB"}))
+    await smsc_entry.runtime_data.async_refresh()
+    await hass.async_block_till_done()
+    shown = hass.states.get(CREDIT)
+    assert shown is not None
+    assert shown.state == state
+    assert len(shown.state) < 255
