@@ -291,6 +291,7 @@ async def test_amounts_a_state_cannot_hold(
 
     Rounded to what a state can show, or refused as a provider error; never
     a sensor left "unknown".
+    """
     await setup_entry(hass, smsc_entry)
     standin.respond_next(200, json.dumps({"balance": balance, "currency": "RUB"}))
     await smsc_entry.runtime_data.async_refresh()
