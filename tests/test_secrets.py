@@ -24,6 +24,7 @@ from tests.conftest import (
     setup_entry,
     tick,
 )
+from tests.providers.helpers import reachable_texts
 from tests.standin import StandinProvider
 
 FAILURES = [
@@ -90,11 +91,8 @@ async def test_no_secret_anywhere(
         await tick(hass, freezer, 3600)
         standin.respond_next(status, body)
         await coordinator.async_refresh()
-        texts.extend(
-            [repr(coordinator.last_exception), str(coordinator.last_exception)]
-        )
-        cause = getattr(coordinator.last_exception, "__cause__", None)
-        texts.extend([repr(cause), str(cause)])
+        # Everything reachable from the error: cause, context, args, attributes.
+        texts.extend(reachable_texts(coordinator.last_exception))
         texts.append(repr(coordinator.client))
         diagnostics = await async_get_config_entry_diagnostics(hass, smsc_entry)
         texts.append(repr(diagnostics))
@@ -110,7 +108,7 @@ async def test_no_secret_anywhere(
     await setup_entry(hass, agile_entry)
     standin.allowed_ips = ["192.0.2.1"]
     await agile_entry.runtime_data.async_refresh()
-    texts.append(repr(agile_entry.runtime_data.last_exception))
+    texts.extend(reachable_texts(agile_entry.runtime_data.last_exception))
     texts.extend(repr(issue.to_json()) for issue in ir.async_get(hass).issues.values())
     texts.append(agile_entry.unique_id or "")
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from collections.abc import Mapping
 import contextlib
 import logging
-import types
 
 import aiohttp
 import pytest
@@ -20,7 +18,7 @@ from custom_components.sms_credit.providers import (
     RateLimiter,
     smsc_password_hash,
 )
-from tests.providers.helpers import FakeClock
+from tests.providers.helpers import FakeClock, reachable_texts
 from tests.standin import Account, StandinProvider
 
 PASSWORD = "S3cret-Pa55"
@@ -123,51 +121,6 @@ def test_hash_and_token_are_what_we_guard() -> None:
     """The derived secrets really are what the clients send."""
     assert len(MD5) == 32
     assert base64.b64decode(BASIC).decode() == f"leaky:{PASSWORD}"
-
-
-def reachable_texts(root: object, limit: int = 2000) -> list[str]:  # noqa: C901
-    """Every text reachable from an exception, as a debugger would see it.
-
-    Follows ``__cause__``, ``__context__``, ``args`` and the attributes
-    (``__dict__`` and slots) of whatever is reached, into mappings and
-    sequences: a request's headers kept on an exception are found here.
-    Tracebacks and frames are not followed (they hold the code's locals).
-    """
-    texts: list[str] = []
-    seen: set[int] = set()
-    todo: list[object] = [root]
-    while todo and len(seen) < limit:
-        item = todo.pop()
-        if id(item) in seen or item is None or isinstance(item, type):
-            continue
-        seen.add(id(item))
-        if isinstance(item, str | bytes):
-            texts.append(item if isinstance(item, str) else item.decode("latin-1"))
-            continue
-        if isinstance(item, BaseException):
-            texts.extend([str(item), repr(item)])
-            todo.extend([item.__cause__, item.__context__, *item.args])
-        if isinstance(item, Mapping):
-            todo.extend(item.keys())
-            todo.extend(item.values())
-        elif isinstance(item, list | tuple | set | frozenset):
-            todo.extend(item)
-        if isinstance(item, types.TracebackType | types.FrameType | types.ModuleType):
-            continue
-        if callable(item) and not isinstance(item, BaseException):
-            continue
-        attributes = getattr(item, "__dict__", None)
-        if isinstance(attributes, dict):
-            todo.extend(attributes.values())
-        todo.extend(
-            getattr(item, slot, None)
-            for cls in type(item).__mro__
-            for slot in getattr(cls, "__slots__", ())
-        )
-        if not isinstance(item, int | float | bool):
-            with contextlib.suppress(Exception):
-                texts.append(repr(item))
-    return texts
 
 
 async def _bad_http_server(reply: bytes) -> tuple[asyncio.Server, str]:
