@@ -13,7 +13,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sms_credit import helpers
-from custom_components.sms_credit.config_flow import chosen_host, valid_base_url
+from custom_components.sms_credit.config_flow import chosen_host
 from custom_components.sms_credit.const import (
     CONF_AUTH_METHOD,
     CONF_LOW_CREDIT_THRESHOLD,
@@ -22,6 +22,7 @@ from custom_components.sms_credit.const import (
     DOMAIN,
     MIN_UPDATE_INTERVAL,
 )
+from custom_components.sms_credit.helpers import valid_base_url
 from custom_components.sms_credit.providers import (
     PROVIDERS,
     AgileClient,

@@ -14,6 +14,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_API_KEY, CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.exceptions import ConfigEntryError
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -22,6 +23,7 @@ from custom_components.sms_credit.const import (
     CONF_UPDATE_INTERVAL,
     DEFAULT_UPDATE_INTERVAL,
 )
+from custom_components.sms_credit.helpers import valid_base_url
 from tests.conftest import entry_data, make_entry, setup_entry
 from tests.standin import StandinProvider
 from tests.test_config_flow import custom, start
@@ -235,8 +237,6 @@ async def test_odd_hosts_are_invalid_host(
 )
 async def test_ordinary_hosts_pass(host: str) -> None:
     """The check refuses only what cannot be a host: these are fine."""
-    from custom_components.sms_credit.config_flow import valid_base_url  # noqa: PLC0415
-
     assert valid_base_url(host)
 
 
@@ -300,3 +300,47 @@ async def test_amounts_a_state_cannot_hold(
     assert shown is not None
     assert shown.state == state
     assert len(shown.state) < 255
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {CONF_USERNAME: None},
+        {"host": 5},
+        {"host": "not an address"},
+        {"auth_method": "carrier_pigeon"},
+        {"password_md5": "not-an-md5"},
+        {"provider": ["smsc"]},
+    ],
+    ids=["no login", "host a number", "host no URL", "method", "md5", "provider"],
+)
+async def test_damaged_entry_data_is_a_clear_setup_error(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    caplog: pytest.LogCaptureFixture,
+    change: dict[str, Any],
+) -> None:
+    """Entry data damaged in ``core.config_entries``: a clear set-up error.
+
+    It says what to do; nothing is sent, and no crash (a KeyError or a
+    TypeError) reaches the log: only Home Assistant's own line for the error.
+    """
+    data = {**entry_data(standin), **change}
+    data = {key: value for key, value in data.items() if value is not None}
+    entry = MockConfigEntry(domain="sms_credit", title="SMSC · demo", data=data)
+    await setup_entry(hass, entry)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert entry.reason
+    assert "delete" in entry.reason.casefold() or "newer release" in entry.reason
+    assert not standin.seen
+    crashes = [
+        record.exc_info
+        for record in caplog.records
+        if record.exc_info and record.exc_info[0] is not ConfigEntryError
+    ]
+    assert not crashes
+    assert all(
+        record.exc_info[1].__context__ is None
+        for record in caplog.records
+        if record.exc_info
+    )

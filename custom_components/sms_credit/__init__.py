@@ -17,8 +17,8 @@ from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_PROVIDER, DOMAIN
 from .coordinator import SmsCreditConfigEntry, SmsCreditCoordinator, async_delete_issues
-from .helpers import account_name, create_client
-from .providers import PROVIDERS
+from .helpers import account_name, create_client, valid_base_url
+from .providers import PROVIDERS, ProviderSpec
 from .store import async_get_store
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -33,16 +33,22 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa:
 
 async def async_setup_entry(hass: HomeAssistant, entry: SmsCreditConfigEntry) -> bool:
     """Set up an SMS Credit account: ask the provider (test before set-up)."""
-    if (spec := PROVIDERS.get(entry.data.get(CONF_PROVIDER, ""))) is None:
-        # Added by a newer release (after a downgrade): nothing to talk to.
-        raise ConfigEntryError(
-            translation_domain=DOMAIN,
-            translation_key="unknown_provider",
-            translation_placeholders={"provider": str(entry.data.get(CONF_PROVIDER))},
-        )
+    spec = _provider_of(entry)
     store = await async_get_store(hass)
-    limiter = store.limiter(spec, entry.data[CONF_HOST], account_name(entry.data))
-    client = create_client(async_get_clientsession(hass), entry.data, limiter)
+    damaged: ConfigEntryError | None = None
+    try:
+        host = entry.data[CONF_HOST]
+        if not isinstance(host, str) or not valid_base_url(host):
+            raise ValueError  # noqa: TRY301 - one handler for every damage
+        limiter = store.limiter(spec, host, account_name(entry.data))
+        client = create_client(async_get_clientsession(hass), entry.data, limiter)
+    except KeyError, TypeError, ValueError:
+        # Entry data damaged in core.config_entries: say so, send nothing.
+        damaged = ConfigEntryError(
+            translation_domain=DOMAIN, translation_key="invalid_entry_data"
+        )
+    if damaged is not None:
+        raise damaged
     coordinator = SmsCreditCoordinator(
         hass, entry, spec=spec, client=client, limiter=limiter, store=store
     )
@@ -62,6 +68,19 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsCreditConfigEntry) ->
     entry.async_on_unload(lambda: async_delete_issues(hass, entry.entry_id))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+def _provider_of(entry: SmsCreditConfigEntry) -> ProviderSpec:
+    """The entry's provider; a clear error for one this release does not know."""
+    key = entry.data.get(CONF_PROVIDER)
+    if isinstance(key, str) and (spec := PROVIDERS.get(key)) is not None:
+        return spec
+    # Added by a newer release (after a downgrade), or damaged.
+    raise ConfigEntryError(
+        translation_domain=DOMAIN,
+        translation_key="unknown_provider",
+        translation_placeholders={"provider": str(key)[:40]},
+    )
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SmsCreditConfigEntry) -> bool:

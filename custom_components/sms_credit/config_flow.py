@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-import ipaddress
-import re
 from typing import Any
-from urllib.parse import urlsplit
 
 from homeassistant.config_entries import (
     ConfigEntry,
@@ -54,6 +51,7 @@ from .helpers import (
     provider_spec,
     same_account,
     unfit_text,
+    valid_base_url,
     valid_interval,
     valid_threshold,
 )
@@ -71,63 +69,6 @@ from .store import async_get_store
 SMSC = "smsc"
 SECTION_ADVANCED = "advanced"
 CONF_CUSTOM_HOST = "custom_host"
-
-_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.ASCII)
-
-
-def _valid_host_name(host: str) -> bool:
-    """An IP address, or a DNS name: labels of letters, digits and hyphens.
-
-    At most 63 characters a label and 253 in all. International names are
-    typed in their ``xn--`` form.
-    """
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    else:
-        return True
-    name = host.removesuffix(".")
-    return len(name) <= 253 and all(_LABEL.fullmatch(part) for part in name.split("."))
-
-
-def valid_base_url(url: str) -> bool:
-    """Whether ``url`` may be a provider base URL.
-
-    HTTPS only, except plain HTTP to a loopback address (a local stand-in
-    or proxy), so credentials never cross a network unencrypted. Nothing
-    but printable ASCII outside the host name's rules gets through.
-    """
-    text = url.strip()
-    if not text.isascii() or not text.isprintable() or " " in text:
-        return False
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname
-        port_ok = parts.port is None or parts.port > 0
-    except ValueError:
-        return False
-    if (
-        not host
-        or not port_ok
-        or parts.query
-        or parts.fragment
-        or "@" in parts.netloc  # a login or password never goes in an address
-        or not _valid_host_name(host)
-    ):
-        return False
-    if parts.scheme == "https":
-        return True
-    return parts.scheme == "http" and _is_loopback(host)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def chosen_host(user_input: Mapping[str, Any], default: str) -> str:

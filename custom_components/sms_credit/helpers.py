@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+import ipaddress
 import math
+import re
 from typing import Any
 import unicodedata
+from urllib.parse import urlsplit
 
 import aiohttp
 from homeassistant.const import CONF_API_KEY, CONF_HOST, CONF_PASSWORD, CONF_USERNAME
@@ -138,3 +141,61 @@ def unfit_text(value: str) -> bool:
     except UnicodeEncodeError:
         return True
     return any(unicodedata.category(char) == "Cc" for char in value)
+
+
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.ASCII)
+
+
+def _valid_host_name(host: str) -> bool:
+    """An IP address, or a DNS name: labels of letters, digits and hyphens.
+
+    At most 63 characters a label and 253 in all. International names are
+    typed in their ``xn--`` form.
+    """
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return True
+    name = host.removesuffix(".")
+    return len(name) <= 253 and all(_LABEL.fullmatch(part) for part in name.split("."))
+
+
+def valid_base_url(url: str) -> bool:
+    """Whether ``url`` may be a provider base URL.
+
+    HTTPS only, except plain HTTP to a loopback address (a local stand-in
+    or proxy), so credentials never cross a network unencrypted. Nothing
+    but printable ASCII outside the host name's rules gets through.
+    """
+    text = url.strip()
+    if not text.isascii() or not text.isprintable() or " " in text:
+        return False
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        return False
+    if (
+        not host
+        or not port_ok
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc  # a login or password never goes in an address
+        or not _valid_host_name(host)
+    ):
+        return False
+    if parts.scheme == "https":
+        return True
+    return parts.scheme == "http" and _is_loopback(host)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
