@@ -47,11 +47,17 @@ ECHOES = {
         (200, f"ERROR = 66 (apikey {API_KEY} unknown)"),
         (200, f'{{"balance": "1", "currency": "{API_KEY}"}}'),
         (500, f"<error>{PASSWORD}</error><error_code>{MD5}</error_code>"),
+        # Malformed: a JSON parser keeps the whole body on its error.
+        (200, f'{{"error": "{PASSWORD} {MD5} {API_KEY}"'),
+        (500, f'{{"error": "{PASSWORD} {MD5} {API_KEY}"'),
+        (200, f'{{"balance": "1", "currency": "{API_KEY.upper()}"}}'),
     ],
     "agile": [
         (500, f'{{"status": "error", "message": "key {API_KEY} bad", "code": 8}}'),
         (401, f'{{"status": "error", "message": "{PASSWORD} {BASIC}", "code": 1}}'),
         (418, f'{{"message": "Basic {BASIC}"}}'),
+        (200, f'{{"message": "{API_KEY} {PASSWORD} {BASIC}"'),
+        (401, f'{{"message": "{API_KEY} {PASSWORD} {BASIC}"'),
     ],
 }
 

@@ -55,7 +55,11 @@ def _reject_constant(name: str) -> NoReturn:
 
 
 def load_json(body: bytes | str) -> object:
-    """Decode JSON keeping numbers exact (as :class:`~decimal.Decimal`)."""
+    """Decode JSON keeping numbers exact (as :class:`~decimal.Decimal`).
+
+    The decoder's own error keeps the whole body (which may echo a secret):
+    it is neither cause nor context of the error raised here.
+    """
     try:
         return json.loads(
             body,
@@ -63,8 +67,9 @@ def load_json(body: bytes | str) -> object:
             parse_int=Decimal,
             parse_constant=_reject_constant,
         )
-    except (ValueError, ArithmeticError, RecursionError) as err:
-        raise MalformedResponseError("the response is not valid JSON") from err
+    except ValueError, ArithmeticError, RecursionError:
+        pass
+    raise MalformedResponseError("the response is not valid JSON")
 
 
 def parse_amount(value: object, name: str) -> Decimal:
@@ -92,7 +97,9 @@ def parse_currency(value: object) -> str:
     code = value.strip().upper()
     code = LEGACY_CURRENCY_CODES.get(code, code)
     if code not in ISO_4217_CODES:
-        raise MalformedResponseError(f"unknown currency code {code[:8]!r}")
+        # Name it only if it looks like a code: never echo the provider's text.
+        shown = code if len(code) == 3 and code.isascii() and code.isalpha() else "?"
+        raise MalformedResponseError(f"unknown currency code {shown}")
     return code
 
 

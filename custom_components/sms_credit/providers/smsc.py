@@ -223,9 +223,10 @@ def parse_smsc_response(
             return _from_xml(text)
         return _from_text(text)
     except MalformedResponseError:
-        if status >= 500:
-            raise ProviderServerError(f"server error (HTTP {status})") from None
-        raise
+        if status < 500:
+            raise
+    # Raised outside the handler: the unreadable answer is not its context.
+    raise ProviderServerError(f"server error (HTTP {status})")
 
 
 class SmscClient(HttpProviderClient):
@@ -310,12 +311,16 @@ class SmscClient(HttpProviderClient):
             backup = self.backup_hosts[self._next_backup % len(self.backup_hosts)]
             self._next_backup += 1
             _LOGGER.debug("%s unreachable, trying %s", url, backup)
+            held_back = False
             try:
                 response = await self._async_request(
                     "POST", f"{backup}/sys/balance.php", data=self._form
                 )
             except ThrottledError:
-                raise err from None
+                held_back = True
+            if held_back:
+                # Nothing was learnt: report the main host's failure.
+                raise
         return parse_smsc_response(response.status, response.body, response.headers)
 
 
