@@ -41,7 +41,9 @@ def test_registry_entries() -> None:
         "https://secure.agiletelecom.com",
         "https://http-api.agiletelecom.com",
     )
-    assert smsc.rate_limit == RateLimit(max_requests=10, period=60, max_concurrent=14)
+    assert smsc.rate_limit == RateLimit(
+        max_requests=10, period=60, max_concurrent=14, longest_pause=1800
+    )
     assert agile.rate_limit == RateLimit(max_requests=10, period=60, max_concurrent=2)
     for spec in PROVIDERS.values():
         assert spec.key in PROVIDERS

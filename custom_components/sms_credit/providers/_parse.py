@@ -15,7 +15,7 @@ import re
 from typing import NoReturn
 
 from .currencies import ISO_4217_CODES, LEGACY_CURRENCY_CODES
-from .models import MalformedResponseError
+from .models import MAX_RETRY_AFTER, MalformedResponseError
 
 MAX_AMOUNT = Decimal(10**12)
 """Amounts beyond this (in either direction) are taken as garbage."""
@@ -33,8 +33,6 @@ MAX_ANSWER_BYTES = 64 * 1024
 DEFAULT_RETRY_AFTER = 60.0
 """Seconds to wait after a rate-limit answer that does not say how long."""
 
-MAX_RETRY_AFTER = 86400.0
-"""Ceiling on a provider's ``Retry-After``, so one answer cannot stop polling."""
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,6})?", re.ASCII)
 _CODE = re.compile(r"[+-]?\d{1,9}", re.ASCII)

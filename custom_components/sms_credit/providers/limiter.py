@@ -26,8 +26,9 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 import time
 
-from ._parse import DEFAULT_RETRY_AFTER, MAX_RETRY_AFTER
+from ._parse import DEFAULT_RETRY_AFTER
 from .models import (
+    MAX_RETRY_AFTER,
     AuthenticationError,
     IpBlockedError,
     ProviderConnectionError,
@@ -139,8 +140,8 @@ class RateLimiter:
     :class:`ThrottledError` saying when and why. Every request that starts
     counts, whatever its outcome.
 
-    Times are on :func:`monotonic` by default; a pause lasts at most
-    :data:`~._parse.MAX_RETRY_AFTER`.
+    Times are on :func:`monotonic` by default; a pause lasts at most the
+    provider's ``rate_limit.longest_pause``.
     """
 
     def __init__(
@@ -173,7 +174,7 @@ class RateLimiter:
         by a machine whose clock was ahead) happened at the latest now: it
         counts as now, so a full window stays full.
         """
-        self.paused_until = min(self.paused_until, now + MAX_RETRY_AFTER)
+        self.paused_until = min(self.paused_until, now + self.rate_limit.longest_pause)
         _clamp_past(self._starts, now)
         horizon = now - self.rate_limit.period
         while self._starts and self._starts[0] <= horizon:

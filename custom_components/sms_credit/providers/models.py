@@ -63,13 +63,23 @@ class AuthMethod:
     account_field: str
 
 
+MAX_RETRY_AFTER = 86400.0
+"""Ceiling on any wait a provider asks for, so one answer cannot stop polling."""
+
+
 @dataclass(frozen=True, slots=True)
 class RateLimit:
-    """A provider's documented ceiling for balance requests per login."""
+    """A provider's documented ceiling for balance requests per login.
+
+    ``longest_pause`` is the longest the provider ever makes a login wait
+    (a ``Retry-After``, a rate-limit refusal): no stored or learnt pause
+    lasts longer, whatever the clock did.
+    """
 
     max_requests: int
     period: float
     max_concurrent: int
+    longest_pause: float = MAX_RETRY_AFTER
 
 
 @dataclass(frozen=True, slots=True)

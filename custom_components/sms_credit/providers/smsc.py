@@ -62,11 +62,14 @@ SMSC_HOSTS = (
 )
 """The national services; the first is the default."""
 
-SMSC_RATE_LIMIT = RateLimit(max_requests=10, period=60, max_concurrent=14)
-"""The documented ceiling (error 9 beyond it)."""
-
 IP_BLOCK_SECONDS = 1800.0
 """Error 4 does not say how long: this is the longest documented block."""
+
+SMSC_RATE_LIMIT = RateLimit(
+    max_requests=10, period=60, max_concurrent=14, longest_pause=IP_BLOCK_SECONDS
+)
+"""The documented ceiling (error 9 beyond it). SMSC's longest wait of any
+kind is its 30-minute block: no pause of a login lasts longer."""
 
 SMSC_SITE_RULE = SiteRule(
     max_failed_logins=5, window=1800.0, longest_block=IP_BLOCK_SECONDS
@@ -305,7 +308,7 @@ class SmscClient(HttpProviderClient):
         url = f"{self.host}/sys/balance.php"
         try:
             response = await self._async_request("POST", url, data=self._form)
-        except ProviderConnectionError as err:
+        except ProviderConnectionError:
             if not self.backup_hosts:
                 raise
             backup = self.backup_hosts[self._next_backup % len(self.backup_hosts)]
