@@ -96,3 +96,25 @@ async def test_diagnostics_of_an_entry_with_an_unknown_provider(
     assert diagnostics["entry"]["state"] == "setup_error"
     assert "newer release" in diagnostics["entry"]["reason"]
     assert "limiter" not in diagnostics
+
+
+@pytest.mark.parametrize("damage", [{"host": None}, {"host": 5}, {"username": None}])
+async def test_diagnostics_of_an_entry_with_damaged_data(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    standin: StandinProvider,
+    damage: dict[str, object],
+) -> None:
+    """Damaged entry data: set-up says so, and diagnostics still answer."""
+    data = {**entry_data(standin), **damage}
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="SMSC · demo",
+        data={key: value for key, value in data.items() if value is not None},
+    )
+    await setup_entry(hass, entry)
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    assert diagnostics["entry"]["state"] == "setup_error"
+    assert "damaged" in diagnostics["entry"]["reason"]
+    assert "limiter" not in diagnostics

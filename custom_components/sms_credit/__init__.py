@@ -7,7 +7,7 @@ from homeassistant.config_entries import (
     ConfigEntry,
     ConfigEntryChange,
 )
-from homeassistant.const import CONF_HOST, Platform
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import config_validation as cv
@@ -15,10 +15,9 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.typing import ConfigType
 
-from .const import CONF_PROVIDER, DOMAIN
+from .const import DOMAIN
 from .coordinator import SmsCreditConfigEntry, SmsCreditCoordinator, async_delete_issues
-from .helpers import account_name, create_client, valid_base_url
-from .providers import PROVIDERS, ProviderSpec
+from .helpers import UnknownProviderError, account_of, create_client
 from .store import async_get_store
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -33,22 +32,26 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa:
 
 async def async_setup_entry(hass: HomeAssistant, entry: SmsCreditConfigEntry) -> bool:
     """Set up an SMS Credit account: ask the provider (test before set-up)."""
-    spec = _provider_of(entry)
     store = await async_get_store(hass)
-    damaged: ConfigEntryError | None = None
+    failure: ConfigEntryError | None = None
     try:
-        host = entry.data[CONF_HOST]
-        if not isinstance(host, str) or not valid_base_url(host):
-            raise ValueError  # noqa: TRY301 - one handler for every damage
-        limiter = store.limiter(spec, host, account_name(entry.data))
+        spec, host, login = account_of(entry.data)
+        limiter = store.limiter(spec, host, login)
         client = create_client(async_get_clientsession(hass), entry.data, limiter)
+    except UnknownProviderError as err:
+        # Added by a newer release (after a downgrade): nothing to talk to.
+        failure = ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="unknown_provider",
+            translation_placeholders={"provider": str(err)},
+        )
     except KeyError, TypeError, ValueError:
         # Entry data damaged in core.config_entries: say so, send nothing.
-        damaged = ConfigEntryError(
+        failure = ConfigEntryError(
             translation_domain=DOMAIN, translation_key="invalid_entry_data"
         )
-    if damaged is not None:
-        raise damaged
+    if failure is not None:
+        raise failure
     coordinator = SmsCreditCoordinator(
         hass, entry, spec=spec, client=client, limiter=limiter, store=store
     )
@@ -68,19 +71,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsCreditConfigEntry) ->
     entry.async_on_unload(lambda: async_delete_issues(hass, entry.entry_id))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
-
-
-def _provider_of(entry: SmsCreditConfigEntry) -> ProviderSpec:
-    """The entry's provider; a clear error for one this release does not know."""
-    key = entry.data.get(CONF_PROVIDER)
-    if isinstance(key, str) and (spec := PROVIDERS.get(key)) is not None:
-        return spec
-    # Added by a newer release (after a downgrade), or damaged.
-    raise ConfigEntryError(
-        translation_domain=DOMAIN,
-        translation_key="unknown_provider",
-        translation_placeholders={"provider": str(key)[:40]},
-    )
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SmsCreditConfigEntry) -> bool:

@@ -11,14 +11,12 @@ from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
-from .const import CONF_PROVIDER
 from .coordinator import SmsCreditConfigEntry, SmsCreditCoordinator
-from .helpers import SECRET_KEYS, account_name
-from .providers import PROVIDERS, RateLimiter
+from .helpers import SECRET_KEYS, account_of
+from .providers import RateLimiter
 from .providers.limiter import monotonic, to_wall
 from .store import async_get_store
 
@@ -94,20 +92,16 @@ async def async_get_config_entry_diagnostics(
         },
         **_last_check(coordinator),
     }
-    spec = PROVIDERS.get(entry.data.get(CONF_PROVIDER, ""))
-    if spec is None:  # an entry of a newer release, with a provider unknown here
+    try:
+        spec, host, login = account_of(entry.data)
+    except ValueError:  # damaged, or a provider of a newer release
         return diagnostics
     store = await async_get_store(hass)
     record = store.entry(entry.entry_id)
-    limiter = store.limiter(spec, entry.data[CONF_HOST], account_name(entry.data))
     return {
         **diagnostics,
-        "provider": {
-            "key": spec.key,
-            "name": spec.name,
-            "host": entry.data[CONF_HOST],
-        },
+        "provider": {"key": spec.key, "name": spec.name, "host": host},
         "credentials_rejected": record.rejected,
         "refusals_in_a_row": record.refusals,
-        "limiter": _limiter(limiter),
+        "limiter": _limiter(store.limiter(spec, host, login)),
     }

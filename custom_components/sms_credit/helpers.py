@@ -45,6 +45,52 @@ def account_name(data: Mapping[str, Any]) -> str:
     return str(data[method.account_field]).strip()
 
 
+class UnknownProviderError(ValueError):
+    """Entry data names a provider this release does not know."""
+
+
+def usable_base_url(url: object) -> bool:
+    """Whether a stored address can be used at all.
+
+    Looser than :func:`valid_base_url`, which checks what is typed: an
+    entry an earlier release accepted keeps working.
+    """
+    if not isinstance(url, str) or not url.isprintable():
+        return False
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+        _port = parts.port
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(host)
+
+
+def account_of(data: Mapping[str, Any]) -> tuple[ProviderSpec, str, str]:
+    """The provider, address and login of entry data.
+
+    Raises :class:`UnknownProviderError` for a provider this release does
+    not know, ``ValueError`` for data damaged in ``core.config_entries``.
+    """
+    key = data.get(CONF_PROVIDER)
+    if not isinstance(key, str) or (spec := PROVIDERS.get(key)) is None:
+        raise UnknownProviderError(str(key)[:40])
+    host = data.get(CONF_HOST)
+    login = data.get(_account_field(spec, data.get(CONF_AUTH_METHOD)))
+    if not usable_base_url(host) or not isinstance(login, str) or not login.strip():
+        msg = "damaged entry data"
+        raise ValueError(msg)
+    assert isinstance(host, str)  # noqa: S101 - usable_base_url checked it
+    return spec, host, login.strip()
+
+
+def _account_field(spec: ProviderSpec, method: object) -> str:
+    for auth_method in spec.auth_methods:
+        if auth_method.key == method:
+            return auth_method.account_field
+    return ""
+
+
 def same_account(one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
     """Whether two entries' data are the same provider account.
 
@@ -143,14 +189,17 @@ def unfit_text(value: str) -> bool:
     return any(unicodedata.category(char) == "Cc" for char in value)
 
 
-_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.ASCII)
+# Letters, digits, hyphens; underscores too, which DNS allows and some
+# servers' names have.
+_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?", re.ASCII)
 
 
 def _valid_host_name(host: str) -> bool:
-    """An IP address, or a DNS name: labels of letters, digits and hyphens.
+    """An IP address, or a DNS name by its rules.
 
-    At most 63 characters a label and 253 in all. International names are
-    typed in their ``xn--`` form.
+    Labels of letters, digits, hyphens (not first or last) and underscores,
+    at most 63 characters each and 253 in all. An international name is
+    checked in its ``xn--`` form.
     """
     try:
         ipaddress.ip_address(host)
@@ -158,7 +207,10 @@ def _valid_host_name(host: str) -> bool:
         pass
     else:
         return True
-    name = host.removesuffix(".")
+    try:
+        name = host.removesuffix(".").encode("idna").decode("ascii")
+    except UnicodeError:
+        return False  # a label too long, or characters no name may hold
     return len(name) <= 253 and all(_LABEL.fullmatch(part) for part in name.split("."))
 
 
@@ -166,11 +218,11 @@ def valid_base_url(url: str) -> bool:
     """Whether ``url`` may be a provider base URL.
 
     HTTPS only, except plain HTTP to a loopback address (a local stand-in
-    or proxy), so credentials never cross a network unencrypted. Nothing
-    but printable ASCII outside the host name's rules gets through.
+    or proxy), so credentials never cross a network unencrypted. No spaces
+    or control characters anywhere; the host name by its rules.
     """
     text = url.strip()
-    if not text.isascii() or not text.isprintable() or " " in text:
+    if not text.isprintable() or " " in text:
         return False
     try:
         parts = urlsplit(text)
