@@ -36,8 +36,13 @@ async def test_version_1_keeps_its_pending_block(
     smsc_entry: MockConfigEntry,
     hass_storage: dict[str, Any],
     freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """An IP block stored by version 1 still holds; its old balance is not shown."""
+    """An IP block stored by version 1 still holds; its old balance is not shown.
+
+    What version 1 holds that is invalid is left out, and said once; one bad
+    key costs that key alone.
+    """
     now = time.time()
     hass_storage[STORAGE_KEY] = stored(
         1,
@@ -57,9 +62,14 @@ async def test_version_1_keeps_its_pending_block(
             },
             "unknown|https://x|y": {"history": [now]},
             "agile|https://secure.agiletelecom.com|z": "not a record",
+            "smsc|http://[x|y": {"paused_until": now + 600},
+            "smsc|https://smsc.ru|": {"paused_until": now + 600},
         },
     )
     await setup_entry(hass, smsc_entry)
+    warnings = our_warnings(caplog)
+    assert len(warnings) == 1, warnings
+    assert "Left out 5 invalid value(s)" in warnings[0]
     assert smsc_entry.state is ConfigEntryState.LOADED
     assert hass.states.get(CREDIT).state == "unavailable"
     assert not standin.seen

@@ -174,10 +174,19 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         Otherwise set-up asks the provider (and fails if that fails).
         """
         record = self.record
-        waiting = self.limiter.wait()[1] is not None
+        wait, reason = self.limiter.wait()
         standing = record.answer is not None and record.answer.current
-        if waiting and not standing and not record.rejected:
-            await self.async_refresh()  # throttled: retried after the wait
+        if reason is not None and not standing and not record.rejected:
+            # Expected, not an error: said once, at info level (a restart
+            # during a block must not log an error each time).
+            LOGGER.info(
+                "%s: set up while the provider makes it wait (%s); the first "
+                "check goes out at %s",
+                self.name,
+                reason.value,
+                wait_placeholders(wait)["until"],
+            )
+            await self._async_refresh(log_failures=False)  # retried after the wait
             return
         await self.async_config_entry_first_refresh()
 

@@ -40,6 +40,7 @@ from .const import (
     STORAGE_SAVE_DELAY,
     STORAGE_VERSION,
 )
+from .helpers import usable_base_url
 from .providers import (
     PROVIDERS,
     Balance,
@@ -278,8 +279,9 @@ class _LimitsStorage(Store[_StoredData]):
             LOGGER.warning(
                 "The stored limits (.storage/%s) were written by a newer "
                 "release of SMS Credit (storage version %s.%s; this release "
-                "reads %s). Only what this release understands is kept; "
-                "upgrade SMS Credit again to keep all of it",
+                "reads %s). What this release understands (blocks, waits, "
+                "windows) is kept, and the file is rewritten in its format, "
+                "which a newer release migrates again",
                 STORAGE_KEY,
                 old_major_version,
                 old_minor_version,
@@ -300,16 +302,33 @@ def _from_version_1(old_data: object) -> _StoredData:
     for key, raw in reader.mapping(old_data, "version 1").items():
         provider, _, rest = key.partition("|")
         host, _, login = rest.rpartition("|")
-        if (spec := PROVIDERS.get(provider)) is None or not isinstance(raw, dict):
+        spec = PROVIDERS.get(provider)
+        if spec is None or not usable_base_url(host) or not login.strip():
+            reader.problems.append(f"version 1 [{key!r}]")
             continue
-        paused_until = reader.timestamp(raw.get("paused_until"), key)
+        record = reader.record(raw, f"version 1 [{key!r}]")
+        paused_until = reader.timestamp(record.get("paused_until"), key)
         data["logins"][spec.login_key(host, login)] = {
-            "history": reader.timestamps(raw.get("history"), key),
+            "history": reader.timestamps(record.get("history"), key),
             **({"paused_until": paused_until} if paused_until else {}),
         }
-        if raw.get("pause_reason") == "ip_blocked" and paused_until:
+        if record.get("pause_reason") == "ip_blocked" and paused_until:
             data["sites"][spec.site(host)] = {"blocked_until": paused_until}
+    _warn_left_out(reader.problems)
     return data
+
+
+def _warn_left_out(problems: list[str]) -> None:
+    """One warning for everything invalid that a load left out."""
+    if problems:
+        LOGGER.warning(
+            "Left out %d invalid value(s) of the stored limits "
+            "(.storage/%s): %s%s; the rest was loaded",
+            len(problems),
+            STORAGE_KEY,
+            ", ".join(problems[:5]),
+            ", …" if len(problems) > 5 else "",
+        )
 
 
 class LimitsStore:
@@ -378,10 +397,12 @@ class LimitsStore:
             )
         for key, raw in reader.mapping(data.get("logins"), "logins").items():
             where = f"logins[{key!r}]"
-            provider, site_name, login = f"{key}||".split("|", 2)
-            if (spec := PROVIDERS.get(provider)) is None or not site_name or not login:
+            parts = key.split("|", 2)
+            spec = PROVIDERS.get(parts[0])
+            if spec is None or len(parts) != 3 or not all(parts):
                 reader.problems.append(where)
                 continue
+            provider, site_name, _login = parts
             stored_login = reader.record(raw, where)
             self._logins[key] = RateLimiter(
                 spec.rate_limit,
@@ -408,15 +429,7 @@ class LimitsStore:
                     stored_entry.get("refusals"), f"{where}.refusals"
                 ),
             )
-        if problems := reader.problems:
-            LOGGER.warning(
-                "Left out %d invalid value(s) of the stored limits "
-                "(.storage/%s): %s%s; the rest was loaded",
-                len(problems),
-                STORAGE_KEY,
-                ", ".join(problems[:5]),
-                ", …" if len(problems) > 5 else "",
-            )
+        _warn_left_out(reader.problems)
 
     def _site(self, spec: ProviderSpec, key: str) -> SiteLimiter:
         if (site := self._sites.get(key)) is None:
