@@ -15,8 +15,11 @@ from homeassistant.const import CONF_API_KEY, CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ConfigEntryError
+from homeassistant.helpers.json import json_bytes
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.sms_credit.const import (
     CONF_LOW_CREDIT_THRESHOLD,
@@ -24,6 +27,7 @@ from custom_components.sms_credit.const import (
     DEFAULT_UPDATE_INTERVAL,
 )
 from custom_components.sms_credit.helpers import valid_base_url
+from custom_components.sms_credit.store import async_get_store
 from tests.conftest import entry_data, make_entry, setup_entry
 from tests.standin import StandinProvider
 from tests.test_config_flow import custom, start
@@ -186,8 +190,11 @@ async def test_text_that_cannot_be_stored_or_sent_is_a_form_error(
     result = await hass.config_entries.flow.async_configure(result["flow_id"], fixed)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
+    # Home Assistant's writer refuses lone surrogates: all of it writes.
+    store = await async_get_store(hass)
+    json_bytes(store._data_to_save())
     for stored in hass_storage.values():
-        json.dumps(stored).encode()
+        json_bytes(stored)
 
 
 @pytest.mark.parametrize(
@@ -354,3 +361,77 @@ async def test_damaged_entry_data_is_a_clear_setup_error(
         for record in caplog.records
         if record.exc_info
     )
+
+
+async def test_options_through_the_http_api(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+) -> None:
+    """What the frontend cannot send, the REST API can: still a form error."""
+    assert await async_setup_component(hass, "config", {})
+    await setup_entry(hass, smsc_entry)
+    client = await hass_client()
+    response = await client.post(
+        "/api/config/config_entries/options/flow",
+        json={"handler": smsc_entry.entry_id},
+    )
+    flow_id = (await response.json())["flow_id"]
+    for interval, threshold in (("nan", 5), (30, "nan"), (30, "inf"), (2.5, 5)):
+        response = await client.post(
+            f"/api/config/config_entries/options/flow/{flow_id}",
+            json={
+                CONF_UPDATE_INTERVAL: interval,
+                CONF_LOW_CREDIT_THRESHOLD: threshold,
+            },
+        )
+        assert response.status == 200
+        result = await response.json()
+        assert result["type"] == "form"
+        assert len(result["errors"]) == 1
+    assert smsc_entry.options[CONF_LOW_CREDIT_THRESHOLD] == 10.0
+    assert hass.states.get(LOW_CREDIT).state == "off"
+    assert standin.requests  # set-up asked; the options flow did not
+
+
+async def test_unsendable_text_through_the_http_api(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    standin: StandinProvider,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A NUL or a lone surrogate sent as JSON escapes: refused, nothing sent.
+
+    Every store stays writable. (Home Assistant's JSON reader may refuse a
+    lone surrogate before the flow sees it; a NUL reaches the flow.)
+    """
+    assert await async_setup_component(hass, "config", {})
+    client = await hass_client()
+    response = await client.post(
+        "/api/config/config_entries/flow", json={"handler": "sms_credit"}
+    )
+    flow_id = (await response.json())["flow_id"]
+    url = f"/api/config/config_entries/flow/{flow_id}"
+    await client.post(url, json={"provider": "smsc"})
+    await client.post(url, json={"next_step_id": "api_key"})
+    for label, key, refused_by_reader in (
+        ("label", "key\\u0000", False),
+        ("label\\ud800", "demo-smsc-key", True),
+    ):
+        body = (
+            f'{{"advanced": {{"custom_host": "{standin.url}"}}, '
+            f'"username": "{label}", "api_key": "{key}"}}'
+        )
+        response = await client.post(
+            url, data=body, headers={"Content-Type": "application/json"}
+        )
+        if refused_by_reader and response.status == 400:
+            continue
+        assert response.status == 200
+        result = await response.json()
+        assert result["type"] == "form"
+        assert set(result["errors"].values()) == {"invalid_characters"}
+    assert not standin.seen
+    for stored in hass_storage.values():
+        json_bytes(stored)
