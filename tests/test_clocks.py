@@ -179,3 +179,27 @@ async def test_both_clocks_back_during_a_block(
     assert standin.requests[SMSC_PATH] == sent + 1
     assert standin.during_block["127.0.0.1"] == 1  # the refresh that learnt it
     assert hass.states.get(CREDIT).state == "100.50"
+
+
+@pytest.mark.parametrize("step", STEPS)
+async def test_wall_clock_step_during_a_rate_limit_pause(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    clocks: Clocks,
+    step: float,
+) -> None:
+    """SMSC error 9 pauses the login a minute, whatever the wall clock does."""
+    await setup_entry(hass, smsc_entry)
+    standin.respond_next(200, '{"error": "too many requests", "error_code": 9}')
+    await smsc_entry.runtime_data.async_refresh()
+    sent = standin.requests[SMSC_PATH]
+    clocks.step_wall(freezer, step)
+    freezer.tick(timedelta(seconds=59))
+    await smsc_entry.runtime_data.async_refresh()
+    assert standin.requests[SMSC_PATH] == sent
+    freezer.tick(timedelta(seconds=2))
+    await smsc_entry.runtime_data.async_refresh()
+    assert standin.requests[SMSC_PATH] == sent + 1
+    assert hass.states.get(CREDIT).state == "100.50"
