@@ -175,7 +175,7 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         """
         record = self.record
         wait, reason = self.limiter.wait()
-        standing = record.answer is not None and record.answer.current
+        standing = record.current_answer is not None
         if reason is not None and not standing and not record.rejected:
             # Expected, not an error: said once, at info level (a restart
             # during a block must not log an error each time).

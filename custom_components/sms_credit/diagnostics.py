@@ -17,7 +17,7 @@ from homeassistant.util import dt as dt_util
 from .coordinator import SmsCreditConfigEntry, SmsCreditCoordinator
 from .helpers import SECRET_KEYS, account_of
 from .providers import RateLimiter
-from .providers.limiter import monotonic, to_wall
+from .providers.limiter import to_wall, wall_until
 from .store import async_get_store
 
 
@@ -27,7 +27,8 @@ def _timestamp(value: float) -> str:
 
 def _until(when: float) -> str | None:
     """A limiter time (monotonic) as a wall-clock time, while still ahead."""
-    return _timestamp(to_wall(when)) if when > monotonic() else None
+    timestamp = wall_until(when)
+    return None if timestamp is None else _timestamp(timestamp)
 
 
 def _limiter(limiter: RateLimiter) -> dict[str, Any]:

@@ -75,20 +75,17 @@ def account_of(data: Mapping[str, Any]) -> tuple[ProviderSpec, str, str]:
     key = data.get(CONF_PROVIDER)
     if not isinstance(key, str) or (spec := PROVIDERS.get(key)) is None:
         raise UnknownProviderError(str(key)[:40])
+    try:
+        method = spec.auth_method(str(data.get(CONF_AUTH_METHOD)))
+    except KeyError:
+        method = None
     host = data.get(CONF_HOST)
-    login = data.get(_account_field(spec, data.get(CONF_AUTH_METHOD)))
+    login = data.get(method.account_field) if method else None
     if not usable_base_url(host) or not isinstance(login, str) or not login.strip():
         msg = "damaged entry data"
         raise ValueError(msg)
     assert isinstance(host, str)  # noqa: S101 - usable_base_url checked it
     return spec, host, login.strip()
-
-
-def _account_field(spec: ProviderSpec, method: object) -> str:
-    for auth_method in spec.auth_methods:
-        if auth_method.key == method:
-            return auth_method.account_field
-    return ""
 
 
 def same_account(one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:

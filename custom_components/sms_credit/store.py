@@ -50,7 +50,7 @@ from .providers import (
     SiteLimiter,
 )
 from .providers._parse import parse_amount, parse_currency
-from .providers.limiter import from_wall, monotonic, to_wall
+from .providers.limiter import from_wall, monotonic, to_wall, wall_until
 
 MAX_TIMESTAMP = 1e11
 """Year 5138: a stored time beyond it is corrupt, not a wrong clock."""
@@ -87,11 +87,14 @@ class EntryRecord:
     refusals: int = 0  # rate-limit refusals in a row
 
     @property
+    def current_answer(self) -> Answer | None:
+        """The stored answer while it is current, else ``None``."""
+        return self.answer if self.answer is not None and self.answer.current else None
+
+    @property
     def idle(self) -> bool:
         """Whether nothing here is worth keeping."""
-        return not (self.answer and self.answer.current) and not (
-            self.rejected or self.refusals
-        )
+        return self.current_answer is None and not (self.rejected or self.refusals)
 
 
 class _StoredSite(TypedDict, total=False):
@@ -236,11 +239,6 @@ def _answer_to_storage(answer: Answer) -> dict[str, Any]:
 def _mono(timestamp: float | None) -> float:
     """A stored wall-clock time on the limiters' clock (0: none)."""
     return 0.0 if timestamp is None else from_wall(timestamp)
-
-
-def _wall(when: float) -> float | None:
-    """A limiter time to store, if it is still ahead (else nothing)."""
-    return to_wall(when) if when > monotonic() else None
 
 
 class _LimitsStorage(Store[_StoredData]):
@@ -508,7 +506,7 @@ class LimitsStore:
 
 def _site_to_storage(site_limiter: SiteLimiter) -> _StoredSite:
     site: _StoredSite = {}
-    if (blocked_until := _wall(site_limiter.blocked_until)) is not None:
+    if (blocked_until := wall_until(site_limiter.blocked_until)) is not None:
         site["blocked_until"] = blocked_until
     if failed_logins := site_limiter.failed_logins:
         site["failed_logins"] = [to_wall(t) for t in failed_logins]
@@ -519,15 +517,15 @@ def _login_to_storage(limiter: RateLimiter) -> _StoredLogin:
     login: _StoredLogin = {}
     if history := limiter.history:
         login["history"] = [to_wall(t) for t in history]
-    if (paused_until := _wall(limiter.paused_until)) is not None:
+    if (paused_until := wall_until(limiter.paused_until)) is not None:
         login["paused_until"] = paused_until
     return login
 
 
 def _entry_to_storage(record: EntryRecord) -> _StoredEntry:
     stored: _StoredEntry = {}
-    if record.answer is not None and record.answer.current:
-        stored["answer"] = _answer_to_storage(record.answer)
+    if (answer := record.current_answer) is not None:
+        stored["answer"] = _answer_to_storage(answer)
     if record.rejected:
         stored["rejected"] = True
     if record.refusals:

@@ -52,6 +52,15 @@ def to_wall(when: float) -> float:
     return when - monotonic() + time.time()
 
 
+def wall_until(when: float) -> float | None:
+    """A time of :func:`monotonic` as a wall-clock timestamp while it is ahead.
+
+    ``None`` once it has passed: a wait that is over is neither stored nor
+    shown.
+    """
+    return to_wall(when) if when > monotonic() else None
+
+
 def from_wall(timestamp: float) -> float:
     """A stored wall-clock timestamp as a time of :func:`monotonic`."""
     return timestamp - time.time() + monotonic()
