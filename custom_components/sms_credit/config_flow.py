@@ -216,10 +216,10 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
             host = chosen_host(user_input, spec.default_host)
             if not valid_base_url(host):
                 errors[CONF_HOST] = "invalid_host"
-            elif errors := unfit_fields(method, user_input):
-                pass
             elif not (
-                errors := blank_fields(
+                # Unstorable text first: stored_data would hash it.
+                errors := unfit_fields(method, user_input)
+                or blank_fields(
                     method, data := stored_data(spec, method, host, user_input)
                 )
             ):
@@ -382,10 +382,9 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
             host = chosen_host(user_input, entry.data[CONF_HOST])
             if not valid_base_url(host):
                 errors[CONF_HOST] = "invalid_host"
-            elif errors := unfit_fields(method, user_input):
-                pass
             elif not (
-                errors := blank_fields(
+                errors := unfit_fields(method, user_input)
+                or blank_fields(
                     method,
                     data := self._reconfigured_data(
                         entry, spec, method, host, user_input
