@@ -241,6 +241,11 @@ def _mono(timestamp: float | None) -> float:
     return 0.0 if timestamp is None else from_wall(timestamp)
 
 
+def _monos(timestamps: list[float]) -> list[float]:
+    """Stored wall-clock times on the limiters' clock."""
+    return [from_wall(timestamp) for timestamp in timestamps]
+
+
 class _LimitsStorage(Store[_StoredData]):
     """The storage file, with the migration from earlier versions."""
 
@@ -386,12 +391,11 @@ class LimitsStore:
                         site.get("blocked_until"), f"{where}.blocked_until"
                     )
                 ),
-                failed_logins=[
-                    from_wall(t)
-                    for t in reader.timestamps(
+                failed_logins=_monos(
+                    reader.timestamps(
                         site.get("failed_logins"), f"{where}.failed_logins"
                     )
-                ],
+                ),
             )
         for key, raw in reader.mapping(data.get("logins"), "logins").items():
             where = f"logins[{key!r}]"
@@ -404,12 +408,9 @@ class LimitsStore:
             stored_login = reader.record(raw, where)
             self._logins[key] = RateLimiter(
                 spec.rate_limit,
-                history=[
-                    from_wall(t)
-                    for t in reader.timestamps(
-                        stored_login.get("history"), f"{where}.history"
-                    )
-                ],
+                history=_monos(
+                    reader.timestamps(stored_login.get("history"), f"{where}.history")
+                ),
                 paused_until=_mono(
                     reader.timestamp(
                         stored_login.get("paused_until"), f"{where}.paused_until"
