@@ -26,6 +26,7 @@ from custom_components.sms_credit.const import (
     CONF_PROVIDER,
     CONF_UPDATE_INTERVAL,
     DOMAIN,
+    STORAGE_KEY,
 )
 from custom_components.sms_credit.helpers import entry_title
 from tests.standin import StandinProvider
@@ -39,6 +40,11 @@ AGILE_API_KEY = "demo-agile-key"
 # Everything secret the tests use: none of it may show up anywhere.
 SECRETS = (DEMO_PASSWORD, DEMO_PASSWORD_MD5, SMSC_API_KEY, AGILE_API_KEY)
 ENTRY_ID = "01JSMSCREDITENTRY000000001"
+
+
+def stored(version: int, data: Any) -> dict[str, Any]:
+    """The integration's storage file as Home Assistant writes it."""
+    return {"version": version, "minor_version": 1, "key": STORAGE_KEY, "data": data}
 
 
 @pytest.fixture(autouse=True)

@@ -12,8 +12,9 @@ from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.sms_credit.const import STORAGE_KEY
 from custom_components.sms_credit.store import DATA_STORE
-from tests.conftest import setup_entry, tick
+from tests.conftest import setup_entry, stored, tick
 from tests.standin import SMSC_PATH, StandinProvider
 
 CREDIT = "sensor.smsc_demo_credit"
@@ -214,11 +215,9 @@ async def test_throttled_before_any_balance(
     under Home Assistant's set-up retry back-off.
     """
     now = time.time()
-    hass_storage["sms_credit.accounts"] = {
-        "version": 2,
-        "minor_version": 1,
-        "key": "sms_credit.accounts",
-        "data": {
+    hass_storage[STORAGE_KEY] = stored(
+        2,
+        {
             "logins": {"smsc|127.0.0.1|demo": {"history": [now - 5] * 10}},
             "entries": {
                 smsc_entry.entry_id: {
@@ -226,7 +225,7 @@ async def test_throttled_before_any_balance(
                 }
             },
         },
-    }
+    )
     await setup_entry(hass, smsc_entry)
     assert smsc_entry.state is ConfigEntryState.LOADED
     assert hass.states.get(CREDIT).state == "unavailable"

@@ -19,15 +19,10 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.sms_credit.const import CONF_UPDATE_INTERVAL, DOMAIN, STORAGE_KEY
 from custom_components.sms_credit.helpers import same_account
 from custom_components.sms_credit.store import async_get_store
-from tests.conftest import ENTRY_ID, entry_data, setup_entry, tick
+from tests.conftest import ENTRY_ID, entry_data, setup_entry, stored, tick
 from tests.standin import SMSC_PATH, StandinProvider
 
 CREDIT = "sensor.smsc_demo_credit"
-
-
-def stored(version: int, data: Any) -> dict[str, Any]:
-    """A storage file as Home Assistant writes it."""
-    return {"version": version, "minor_version": 1, "key": STORAGE_KEY, "data": data}
 
 
 async def test_version_1_keeps_its_pending_block(
@@ -440,12 +435,7 @@ async def test_a_newer_version_says_so_and_keeps_what_it_understands(
     document = valid_document(now)
     document["entries"][ENTRY_ID]["rejected"] = False
     document["something_new"] = {"x": 1}
-    hass_storage[STORAGE_KEY] = {
-        "version": 3,
-        "minor_version": 1,
-        "key": STORAGE_KEY,
-        "data": document,
-    }
+    hass_storage[STORAGE_KEY] = stored(3, document)
     await setup_entry(hass, smsc_entry)
     warnings = our_warnings(caplog)
     assert any("newer release of SMS Credit" in w for w in warnings), warnings
