@@ -70,6 +70,31 @@ def clocks(
     return clocks
 
 
+def _both_clocks_step(
+    standin: StandinProvider, freezer: FrozenDateTimeFactory, seconds: float
+) -> None:
+    """Step the wall and the monotonic clock; SMSC's own clock does not move."""
+    real_seconds = standin.clock
+    standin.clock = lambda: real_seconds() - seconds
+    freezer.tick(timedelta(seconds=seconds))
+
+
+async def _sent_only_after(
+    entry: MockConfigEntry,
+    standin: StandinProvider,
+    freezer: FrozenDateTimeFactory,
+    wait: float,
+) -> None:
+    """A refresh a second before ``wait`` sends nothing; one after it does."""
+    sent = standin.requests[SMSC_PATH]
+    freezer.tick(timedelta(seconds=wait - 1))
+    await entry.runtime_data.async_refresh()
+    assert standin.requests[SMSC_PATH] == sent
+    freezer.tick(timedelta(seconds=2))
+    await entry.runtime_data.async_refresh()
+    assert standin.requests[SMSC_PATH] == sent + 1
+
+
 async def _burst(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Set up, then refresh by hand until SMSC's 10 a minute are used."""
     await setup_entry(hass, entry)
@@ -119,14 +144,8 @@ async def test_wall_clock_step_during_a_block(
     standin.block()
     await smsc_entry.runtime_data.async_refresh()
     assert issue(hass, "ip_blocked") is not None
-    sent = standin.requests[SMSC_PATH]
     clocks.step_wall(freezer, step)
-    freezer.tick(timedelta(seconds=1799))
-    await smsc_entry.runtime_data.async_refresh()
-    assert standin.requests[SMSC_PATH] == sent
-    freezer.tick(timedelta(seconds=2))
-    await smsc_entry.runtime_data.async_refresh()
-    assert standin.requests[SMSC_PATH] == sent + 1
+    await _sent_only_after(smsc_entry, standin, freezer, 1800)
     assert standin.during_block["127.0.0.1"] == 1  # the refresh that learnt it
     assert hass.states.get(CREDIT).state == "100.50"
     assert issue(hass, "ip_blocked") is None
@@ -142,9 +161,7 @@ async def test_both_clocks_back_after_a_burst(
 ) -> None:
     """Even if the monotonic clock went back too, the full window stays full."""
     await _burst(hass, smsc_entry)
-    real_seconds = standin.clock
-    standin.clock = lambda: real_seconds() - step  # SMSC's clock does not move
-    freezer.tick(timedelta(seconds=step))
+    _both_clocks_step(standin, freezer, step)
     await smsc_entry.runtime_data.async_refresh()
     assert standin.requests[SMSC_PATH] == 10
     freezer.tick(timedelta(seconds=61))
@@ -168,9 +185,7 @@ async def test_both_clocks_back_during_a_block(
     await setup_entry(hass, smsc_entry)
     standin.block()
     await smsc_entry.runtime_data.async_refresh()
-    real_seconds = standin.clock
-    standin.clock = lambda: real_seconds() - step
-    freezer.tick(timedelta(seconds=step))
+    _both_clocks_step(standin, freezer, step)
     sent = standin.requests[SMSC_PATH]
     wait, _reason = smsc_entry.runtime_data.limiter.wait()
     assert wait == 1800
@@ -194,12 +209,6 @@ async def test_wall_clock_step_during_a_rate_limit_pause(
     await setup_entry(hass, smsc_entry)
     standin.respond_next(200, '{"error": "too many requests", "error_code": 9}')
     await smsc_entry.runtime_data.async_refresh()
-    sent = standin.requests[SMSC_PATH]
     clocks.step_wall(freezer, step)
-    freezer.tick(timedelta(seconds=59))
-    await smsc_entry.runtime_data.async_refresh()
-    assert standin.requests[SMSC_PATH] == sent
-    freezer.tick(timedelta(seconds=2))
-    await smsc_entry.runtime_data.async_refresh()
-    assert standin.requests[SMSC_PATH] == sent + 1
+    await _sent_only_after(smsc_entry, standin, freezer, 60)
     assert hass.states.get(CREDIT).state == "100.50"
