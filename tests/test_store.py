@@ -279,6 +279,19 @@ def our_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     ]
 
 
+async def saved_after_load(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    file: dict[str, Any],
+) -> dict[str, Any]:
+    """What the store writes right after loading ``file`` (``entry`` exists)."""
+    hass_storage[STORAGE_KEY] = file
+    entry.add_to_hass(hass)
+    store = await async_get_store(hass)
+    return dict(store._data_to_save())
+
+
 def _set(document: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
     for key in path[:-1]:
         document = document[key]
@@ -306,13 +319,11 @@ async def test_each_corrupt_value_is_dropped_with_one_warning(
     now = time.time()
     document = valid_document(now)
     _set(document, path, value)
-    hass_storage[STORAGE_KEY] = stored(2, document)
-    smsc_entry.add_to_hass(hass)
-    store = await async_get_store(hass)
+    saved = await saved_after_load(hass, smsc_entry, hass_storage, stored(2, document))
 
     expected = valid_document(now)
     _drop(expected, gone)
-    assert store._data_to_save() == expected
+    assert saved == expected
     warnings = our_warnings(caplog)
     assert len(warnings) == 1, warnings
     assert "Left out" in warnings[0]
@@ -328,10 +339,9 @@ async def test_a_valid_document_loads_silently(
 ) -> None:
     """The control case: nothing is lost, nothing is said."""
     now = time.time()
-    hass_storage[STORAGE_KEY] = stored(2, valid_document(now))
-    smsc_entry.add_to_hass(hass)
-    store = await async_get_store(hass)
-    assert store._data_to_save() == valid_document(now)
+    file = stored(2, valid_document(now))
+    saved = await saved_after_load(hass, smsc_entry, hass_storage, file)
+    assert saved == valid_document(now)
     assert not our_warnings(caplog)
 
 
@@ -371,7 +381,7 @@ async def test_stored_waits_from_a_clock_ahead_are_cut(
     now.
     """
     now = time.time()
-    hass_storage[STORAGE_KEY] = stored(
+    file = stored(
         2,
         {
             "sites": {SITE: {"blocked_until": now + ahead}},
@@ -380,9 +390,7 @@ async def test_stored_waits_from_a_clock_ahead_are_cut(
             },
         },
     )
-    smsc_entry.add_to_hass(hass)
-    store = await async_get_store(hass)
-    saved = store._data_to_save()
+    saved = await saved_after_load(hass, smsc_entry, hass_storage, file)
     assert saved["sites"][SITE]["blocked_until"] == now + min(ahead, 1800)
     assert saved["logins"][LOGIN]["paused_until"] == now + 1800
     assert saved["logins"][LOGIN]["history"] == [now] * 3
@@ -455,10 +463,8 @@ async def test_a_newer_minor_version_is_read_silently(
     now = time.time()
     file = stored(2, valid_document(now))
     file["minor_version"] = 5
-    hass_storage[STORAGE_KEY] = file
-    smsc_entry.add_to_hass(hass)
-    store = await async_get_store(hass)
-    assert store._data_to_save() == valid_document(now)
+    saved = await saved_after_load(hass, smsc_entry, hass_storage, file)
+    assert saved == valid_document(now)
     assert not our_warnings(caplog)
 
 
