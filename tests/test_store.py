@@ -171,8 +171,9 @@ def test_same_account_needs_the_same_provider(standin: StandinProvider) -> None:
 
 
 # A valid version-2 document: a pending block with one failed login, one
-# login's window and pause, and an entry's current answer, rejection and
-# refusals. Each case below corrupts one part; only that part may go.
+# login's window and pause, and an entry's current answer, rejection,
+# refusals and low period. Each case below corrupts one part; only that part
+# may go.
 SITE = "smsc|127.0.0.1"
 LOGIN = "smsc|127.0.0.1|demo"
 
@@ -193,6 +194,7 @@ def valid_document(now: float) -> dict[str, Any]:
                 },
                 "rejected": True,
                 "refusals": 2,
+                "low_since": now - 3600,
             }
         },
     }
@@ -256,6 +258,11 @@ CORRUPTIONS: list[tuple[tuple[str, ...], list[Any], tuple[str, ...]]] = [
         ("entries", ENTRY_ID, "refusals"),
         ["two", -1, True, 2.5, 10**9, NAN],
         ("entries", ENTRY_ID, "refusals"),
+    ),
+    (
+        ("entries", ENTRY_ID, "low_since"),
+        BAD_NUMBERS,
+        ("entries", ENTRY_ID, "low_since"),
     ),
     (("entries", ENTRY_ID), ["nothing", [], 7], ("entries", ENTRY_ID)),
     (("sites",), ["x", [SITE], 1], ("sites", SITE)),

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import override
+from collections.abc import Mapping
+from typing import Any, override
 
 from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
@@ -39,11 +40,25 @@ async def async_setup_entry(
 
 
 class SmsCreditLowCreditSensor(SmsCreditEntity, BinarySensorEntity):
-    """On while the credit is below the user's threshold."""
+    """On while the credit is below the user's threshold.
+
+    Its attributes say which threshold, since when, and whether the low
+    period is news (see :attr:`SmsCreditCoordinator.newly_low`).
+    """
 
     @property
     @override
     def is_on(self) -> bool:
         """Whether the credit is below the threshold (asked only while available)."""
-        threshold = low_credit_threshold(self.coordinator.config_entry.options)
-        return self.coordinator.data.amount < threshold
+        return self.coordinator.low
+
+    @property
+    @override
+    def extra_state_attributes(self) -> Mapping[str, Any]:
+        """The threshold, and the low period: when it began, and if it is news."""
+        coordinator = self.coordinator
+        return {
+            "threshold": float(low_credit_threshold(coordinator.config_entry.options)),
+            "low_since": coordinator.low_since,
+            "newly_low": coordinator.newly_low,
+        }

@@ -1,15 +1,17 @@
 """The coordinator: one per account, the one owner of its balance and health.
 
 ``data`` is the provider's last answer; ``last_update_success`` and
-``last_exception`` are the account's health. Entities, diagnostics and
-repairs read them here, and repair issues are raised and cleared only here.
+``last_exception`` are the account's health; :attr:`~SmsCreditCoordinator.low`
+and the low period follow from the answer and the threshold. Entities,
+diagnostics and repairs read them here, and repair issues are raised and
+cleared only here.
 What the provider imposes (waits, windows, rejected credentials) lives in
 the :class:`~.store.LimitsStore`, which outlives this coordinator.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 import math
 import time
 from typing import override
@@ -29,7 +31,7 @@ from .const import (
     LOGGER,
     RATE_LIMITED_ISSUE_AFTER,
 )
-from .helpers import update_interval_minutes
+from .helpers import low_credit_threshold, update_interval_minutes
 from .providers import (
     AuthenticationError,
     Balance,
@@ -155,6 +157,9 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         self.record: EntryRecord = store.entry(entry.entry_id)
         self.answer: Answer | None = None  # what ``data`` came from
         self._last_attempt = monotonic()
+        # Whether the current low period began while this coordinator has
+        # been available without a break (see ``newly_low``).
+        self._low_began_here = False
 
     @property
     def balance(self) -> Balance | None:
@@ -163,6 +168,58 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         That is the case after a set-up during a wait (entities unavailable).
         """
         return self.data
+
+    @property
+    def low(self) -> bool:
+        """Whether the last answer is below the threshold (``False`` without one)."""
+        balance = self.balance
+        threshold = low_credit_threshold(self.config_entry.options)
+        return balance is not None and balance.amount < threshold
+
+    @property
+    def low_since(self) -> datetime | None:
+        """When the current low period began; ``None`` while the credit is not low.
+
+        A low period begins with the first answer below the threshold and
+        ends with the first at or above it: failures, reloads and restarts
+        in between do not end it.
+        """
+        since = self.record.low_since
+        return None if since is None else dt_util.utc_from_timestamp(since)
+
+    @property
+    def newly_low(self) -> bool:
+        """Whether the low period began since the account was last unavailable.
+
+        ``False`` when it continues from before a gap (an outage, a reload,
+        a restart): what was low before the gap was already shown as low.
+        The blueprint notifies once per low period by this.
+        """
+        return self._low_began_here and self.record.low_since is not None
+
+    @callback
+    @override
+    def async_update_listeners(self) -> None:
+        """Follow the low period, then update the entities."""
+        self._follow_low_period()
+        super().async_update_listeners()
+
+    def _follow_low_period(self) -> None:
+        """Start or end the low period on a good answer; a failure is a gap."""
+        if not self.last_update_success or self.balance is None:
+            self._low_began_here = False
+            return
+        record, low = self.record, self.low
+        if low and record.low_since is None:
+            record.low_since = time.time()
+            self._low_began_here = True
+        elif not low and record.low_since is not None:
+            record.low_since = None
+            self._low_began_here = False
+        else:
+            return
+        # A restart must not take a period for new (nor an ended one for on).
+        self._store.async_schedule_save()
 
     async def async_setup_refresh(self) -> None:
         """The first refresh, at set-up.

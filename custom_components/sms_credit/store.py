@@ -8,10 +8,10 @@ once and keyed the way the provider applies it:
   and every config flow share them;
 * per **login** (``RateLimiter``): the request window and a rate-limit wait;
 * per **config entry** (:class:`EntryRecord`): whether the provider rejected
-  the entry's credentials, its rate-limit refusals in a row, and its last
-  answer — which may stand in for a request the limiter forbids at set-up,
-  only while no attempt has failed since and it is younger than the interval
-  it was fetched under.
+  the entry's credentials, its rate-limit refusals in a row, when its
+  current low-credit period began, and its last answer — which may stand in
+  for a request the limiter forbids at set-up, only while no attempt has
+  failed since and it is younger than the interval it was fetched under.
 
 Nothing else is stored. Facts that expired, and entries that no longer
 exist, are left out of every write, so storage does not grow with time or
@@ -85,6 +85,11 @@ class EntryRecord:
     answer: Answer | None = None
     rejected: bool = False
     refusals: int = 0  # rate-limit refusals in a row
+    low_since: float | None = None
+    """When the current low-credit period began (wall clock), if one is on.
+
+    Kept through failures, reloads and restarts: a low period ends only when
+    an answer shows the credit at or above the threshold."""
 
     @property
     def current_answer(self) -> Answer | None:
@@ -94,7 +99,9 @@ class EntryRecord:
     @property
     def idle(self) -> bool:
         """Whether nothing here is worth keeping."""
-        return self.current_answer is None and not (self.rejected or self.refusals)
+        return self.current_answer is None and not (
+            self.rejected or self.refusals or self.low_since is not None
+        )
 
 
 class _StoredSite(TypedDict, total=False):
@@ -111,6 +118,7 @@ class _StoredEntry(TypedDict, total=False):
     answer: dict[str, Any]
     rejected: bool
     refusals: int
+    low_since: float
 
 
 class _StoredData(TypedDict, total=False):
@@ -427,6 +435,9 @@ class LimitsStore:
                 refusals=reader.count(
                     stored_entry.get("refusals"), f"{where}.refusals"
                 ),
+                low_since=reader.timestamp(
+                    stored_entry.get("low_since"), f"{where}.low_since"
+                ),
             )
         _warn_left_out(reader.problems)
 
@@ -531,6 +542,8 @@ def _entry_to_storage(record: EntryRecord) -> _StoredEntry:
         stored["rejected"] = True
     if record.refusals:
         stored["refusals"] = record.refusals
+    if record.low_since is not None:
+        stored["low_since"] = record.low_since
     return stored
 
 
