@@ -140,3 +140,16 @@ async def tick(
     async_fire_time_changed(hass)
     # Scheduled refreshes run as background tasks.
     await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def threshold_step(
+    hass: HomeAssistant, result: Any, threshold: float | None = None
+) -> Any:
+    """Answer the add flow's last step, the low-credit threshold (its default).
+
+    Any other result is returned as it is.
+    """
+    if result.get("step_id") != "threshold":
+        return result
+    answer = {} if threshold is None else {CONF_LOW_CREDIT_THRESHOLD: threshold}
+    return await hass.config_entries.flow.async_configure(result["flow_id"], answer)

@@ -36,6 +36,7 @@ from tests.conftest import (
     entry_data,
     make_entry,
     setup_entry,
+    threshold_step,
 )
 from tests.standin import AGILE_PATH, SMSC_PATH, StandinProvider
 
@@ -61,7 +62,7 @@ async def start(hass: HomeAssistant, provider: str, method: str) -> dict[str, An
         result["flow_id"], {"next_step_id": method}
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "credentials"
+    assert result["step_id"] == method  # each login method has its own texts
     return result
 
 
@@ -74,6 +75,7 @@ async def test_add_smsc_account_stores_only_the_md5(
         result["flow_id"],
         {**custom(standin.url), CONF_USERNAME: " demo ", CONF_PASSWORD: DEMO_PASSWORD},
     )
+    result = await threshold_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "SMSC · demo"
     assert result["data"] == {
@@ -107,6 +109,7 @@ async def test_add_agile_account_with_api_key(
         result["flow_id"],
         {**custom(standin.url), CONF_USERNAME: "demo", CONF_API_KEY: AGILE_API_KEY},
     )
+    result = await threshold_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Agile Telecom · demo"
     assert result["data"][CONF_API_KEY] == AGILE_API_KEY
@@ -123,6 +126,7 @@ async def test_add_smsc_account_with_api_key(
         result["flow_id"],
         {**custom(standin.url), CONF_USERNAME: "demo", CONF_API_KEY: SMSC_API_KEY},
     )
+    result = await threshold_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert standin.seen[0].form["apikey"] == SMSC_API_KEY
     assert "login" not in standin.seen[0].form
@@ -135,7 +139,15 @@ async def test_sites_listed_and_custom_server_hidden(
     result = await start(hass, "smsc", "password")
     schema = result["data_schema"].schema
     host = schema[CONF_HOST]
-    assert host.config["options"] == list(PROVIDERS["smsc"].hosts)
+    # Options are translated (each site named with its country) by key.
+    assert host.config["options"] == [
+        "smsc_ru",
+        "smscentre_com",
+        "smsc_kz",
+        "smsc_ua",
+        "smsc_tj",
+    ]
+    assert host.config["translation_key"] == "host"
     assert host.config["custom_value"] is False
     assert schema["advanced"].options == {"collapsed": True}
 
@@ -143,15 +155,15 @@ async def test_sites_listed_and_custom_server_hidden(
 @pytest.mark.parametrize(
     ("user_input", "host"),
     [
-        ({CONF_HOST: "https://smsc.kz", "advanced": {}}, "https://smsc.kz"),
-        ({CONF_HOST: "https://smsc.kz", "advanced": {"custom_host": " "}}, "https://smsc.kz"),
-        ({CONF_HOST: "https://smsc.kz", **custom(" https://r.example ")}, "https://r.example"),
+        ({CONF_HOST: "smsc_kz", "advanced": {}}, "https://smsc.kz"),
+        ({CONF_HOST: "smsc_kz", "advanced": {"custom_host": " "}}, "https://smsc.kz"),
+        ({CONF_HOST: "smsc_kz", **custom(" https://r.example ")}, "https://r.example"),
         ({}, "https://smsc.ru"),
     ],
 )  # fmt: skip
 def test_chosen_host(user_input: dict[str, Any], host: str) -> None:
     """A typed custom address wins over the listed site; blanks do not count."""
-    assert chosen_host(user_input, "https://smsc.ru") == host
+    assert chosen_host(PROVIDERS["smsc"], user_input, "https://smsc.ru") == host
 
 
 SMSC_2 = '{"error": "invalid", "error_code": 2}'
@@ -219,6 +231,7 @@ async def test_provider_errors_show_on_the_form_and_keep_input(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], user_input
     )
+    result = await threshold_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
@@ -235,6 +248,7 @@ async def test_wrong_password_then_right(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**base, CONF_PASSWORD: DEMO_PASSWORD}
     )
+    result = await threshold_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
 
 
@@ -314,7 +328,9 @@ async def test_invalid_custom_host(
         result["flow_id"],
         {**custom("http://smsc.example"), CONF_USERNAME: "demo", CONF_PASSWORD: "x"},
     )
-    assert result["errors"] == {CONF_HOST: "invalid_host"}
+    # On the section that holds the address, opened to show it.
+    assert result["errors"] == {"advanced": "invalid_host"}
+    assert result["data_schema"].schema["advanced"].options == {"collapsed": False}
     assert not standin.seen
 
 
@@ -377,12 +393,17 @@ async def test_reconfigure_keeps_the_secret_when_left_empty(
         assert result["reason"] == "reconfigure_successful"
         assert smsc_entry.data[CONF_HOST] == other.url
         assert smsc_entry.data[CONF_PASSWORD_MD5] == DEMO_PASSWORD_MD5
-        # Another login is another account.
+        # Another login is another account: a form error on the login.
         result = await smsc_entry.start_reconfigure_flow(hass)
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {**custom(other.url), CONF_USERNAME: "someone"}
         )
-        assert result["reason"] == "wrong_account"
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {CONF_USERNAME: "wrong_account"}
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {**custom(other.url), CONF_USERNAME: "demo"}
+        )
+        assert result["reason"] == "reconfigure_successful"
     finally:
         await other.close()
 
@@ -419,7 +440,8 @@ async def test_reconfigure_new_password(
         result["flow_id"],
         {**custom("ftp://nowhere"), CONF_USERNAME: "demo"},
     )
-    assert result["errors"] == {CONF_HOST: "invalid_host"}
+    assert result["errors"] == {"advanced": "invalid_host"}
+    assert result["data_schema"].schema["advanced"].options == {"collapsed": False}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
         {**custom(standin.url), CONF_USERNAME: "demo", CONF_PASSWORD: "bad"},
@@ -496,7 +518,7 @@ async def test_provider_with_one_login_method_skips_the_menu(
         result["flow_id"], {"provider": "agile"}
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "credentials"
+    assert result["step_id"] == "api_key"
     assert CONF_API_KEY in result["data_schema"].schema
 
 
@@ -524,7 +546,8 @@ async def test_reconfigure_form_shows_the_current_server(
     result = await entry.start_reconfigure_flow(hass)
     schema = result["data_schema"].schema
     host = next(key for key in schema if key == CONF_HOST)
-    assert host.description["suggested_value"] == "https://smsc.kz"
+    assert host.description["suggested_value"] == "smsc_kz"
+    assert schema["advanced"].options == {"collapsed": True}
     username = next(key for key in schema if key == CONF_USERNAME)
     assert username.description["suggested_value"] == "demo"
     assert not any(key == CONF_PASSWORD_MD5 for key in schema)
@@ -538,7 +561,119 @@ async def test_options_without_a_balance_yet(
     await setup_entry(hass, smsc_entry)
     assert smsc_entry.state is ConfigEntryState.SETUP_RETRY
     result = await hass.config_entries.options.async_init(smsc_entry.entry_id)
-    assert result["description_placeholders"] == {"currency": "-"}
+    assert result["description_placeholders"] == {
+        "currency": "-",
+        "min_interval": "1",
+        "max_interval": "1440",
+    }
     schema = result["data_schema"].schema
     threshold = next(k for k in schema if k == CONF_LOW_CREDIT_THRESHOLD)
     assert "unit_of_measurement" not in schema[threshold].config
+
+
+@pytest.mark.parametrize(
+    ("provider", "currency", "credit", "default"),
+    [("smsc", "KZT", "100.50 KZT", 5000), ("agile", None, "100.50 EUR", 10)],
+)
+async def test_add_flow_shows_the_credit_and_asks_the_threshold(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    provider: str,
+    currency: str | None,
+    credit: str,
+    default: float,
+) -> None:
+    """The threshold is not hidden: the credit just fetched, a default in its unit."""
+    if currency:
+        standin.smsc_accounts["demo"].currency = currency
+    result = await start(hass, provider, "password")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {**custom(standin.url), CONF_USERNAME: "demo", CONF_PASSWORD: DEMO_PASSWORD},
+    )
+    assert result["step_id"] == "threshold"
+    assert result["description_placeholders"]["credit"] == credit
+    schema = result["data_schema"].schema
+    (threshold,) = schema
+    assert threshold.default() == default
+    unit = credit.rsplit(maxsplit=1)[-1]
+    assert schema[threshold].config["unit_of_measurement"] == unit
+    requests = len(standin.seen)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_LOW_CREDIT_THRESHOLD: "nan"}
+    )
+    assert result["errors"] == {CONF_LOW_CREDIT_THRESHOLD: "invalid_threshold"}
+    result = await threshold_step(hass, result, 250)
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["options"] == {
+        CONF_UPDATE_INTERVAL: 30,
+        CONF_LOW_CREDIT_THRESHOLD: 250,
+    }
+    assert len(standin.seen) == requests + 1  # only the new entry's set-up
+
+
+async def test_reauth_and_reconfigure_end_with_the_integrations_own_text(
+    hass: HomeAssistant, standin: StandinProvider, smsc_entry: MockConfigEntry
+) -> None:
+    """Not Home Assistant's generic "Re-authentication was successful"."""
+    await setup_entry(hass, smsc_entry)
+    result = await smsc_entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PASSWORD: DEMO_PASSWORD}
+    )
+    assert result["reason"] == "reauth_successful"
+    assert result.get("translation_domain") is None  # ours, in three languages
+    await hass.async_block_till_done()
+    result = await smsc_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**custom(standin.url), CONF_USERNAME: "demo"}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert result.get("translation_domain") is None
+
+
+async def test_reauth_after_smscs_error_2_says_both_causes_at_once(
+    hass: HomeAssistant, standin: StandinProvider, smsc_entry: MockConfigEntry
+) -> None:
+    """SMSC's answer also means an IP off the allow-list: the form says so first."""
+    await setup_entry(hass, smsc_entry)
+    standin.smsc_accounts["demo"].password = "changed"
+    await smsc_entry.runtime_data.async_refresh()
+    await hass.async_block_till_done()
+    (flow,) = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"])
+    assert result["step_id"] == "reauth_confirm"
+    assert result["errors"] == {"base": "invalid_auth_or_ip"}
+    placeholders = result["description_placeholders"]
+    assert placeholders["account_url"] == f"{standin.url}/"
+    assert placeholders["max_failed_logins"] == "5"
+
+
+async def test_agile_reauth_starts_without_an_error(
+    hass: HomeAssistant, standin: StandinProvider, agile_entry: MockConfigEntry
+) -> None:
+    """A plain rejection needs no second explanation."""
+    await setup_entry(hass, agile_entry)
+    result = await agile_entry.start_reauth_flow(hass)
+    assert result["errors"] == {}
+
+
+@pytest.mark.parametrize("interval", [0, 1441, 2.5, -1])
+async def test_options_say_their_ranges_in_their_own_words(
+    hass: HomeAssistant, smsc_entry: MockConfigEntry, interval: float
+) -> None:
+    """Not Home Assistant's generic "Value 0.0 is too small"."""
+    await setup_entry(hass, smsc_entry)
+    result = await hass.config_entries.options.async_init(smsc_entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {CONF_UPDATE_INTERVAL: interval, CONF_LOW_CREDIT_THRESHOLD: -5},
+    )
+    assert result["errors"] == {
+        CONF_UPDATE_INTERVAL: "invalid_interval",
+        CONF_LOW_CREDIT_THRESHOLD: "invalid_threshold",
+    }
+    placeholders = result["description_placeholders"]
+    assert (placeholders["min_interval"], placeholders["max_interval"]) == ("1", "1440")

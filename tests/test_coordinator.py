@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 import time
 from typing import Any
 
@@ -9,6 +10,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -230,9 +232,10 @@ async def test_throttled_before_any_balance(
     assert smsc_entry.state is ConfigEntryState.LOADED
     assert hass.states.get(CREDIT).state == "unavailable"
     assert smsc_entry.runtime_data.last_exception is not None
+    until = dt_util.as_local(dt_util.utcnow() + timedelta(seconds=55))
     assert str(smsc_entry.runtime_data.last_exception) == (
         "The provider's request limit for this account is reached; "
-        "the next request is allowed in 55 s"
+        f"the next request is allowed at {until:%H:%M}"
     )
     assert not standin.seen
     await tick(hass, freezer, 54)

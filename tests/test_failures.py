@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 import logging
 
 from freezegun.api import FrozenDateTimeFactory
@@ -11,6 +12,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -45,8 +47,18 @@ async def test_ip_blocked_waits_it_out_then_clears(
     assert found is not None
     assert found.severity is ir.IssueSeverity.ERROR
     assert not found.is_fixable
-    assert found.translation_placeholders["minutes"] == "30"
-    assert found.translation_placeholders["title"] == "SMSC · demo"
+    placeholders = found.translation_placeholders
+    # Until when, in local time (never "in about 30 min", stale at once).
+    until = dt_util.as_local(dt_util.utcnow() + timedelta(minutes=30))
+    assert placeholders["until"] == f"{until:%H:%M}"
+    assert "minutes" not in placeholders
+    # The blocking provider's own rule, from its spec.
+    assert placeholders["max_failed_logins"] == "5"
+    assert placeholders["window_minutes"] == "30"
+    assert placeholders["block_minutes"] == "30"
+    assert placeholders["title"] == "SMSC · demo"
+    # A reseller's server (the stand-in): its own root, for want of a page.
+    assert found.learn_more_url == f"{standin.url}/"
     assert found.data == {"entry_id": ENTRY_ID}
     requests = standin.requests[SMSC_PATH]
     # Manual refreshes and scheduled ones during the block send nothing.
@@ -128,7 +140,10 @@ async def test_ip_not_allowed_repair_flow(
     found = issue(hass, "ip_not_allowed")
     assert found is not None
     assert found.is_fixable
-    assert found.learn_more_url == "https://secure.agiletelecom.com/"
+    # Agile has no page that explains it: its control panel, on the
+    # account's own server (here the stand-in, as a reseller's would be).
+    assert found.learn_more_url == f"{standin.url}/"
+    assert found.translation_placeholders["account_url"] == f"{standin.url}/"
 
     manager = repairs_flow_manager(hass)
     assert manager is not None

@@ -28,7 +28,7 @@ from custom_components.sms_credit.const import (
 )
 from custom_components.sms_credit.helpers import valid_base_url
 from custom_components.sms_credit.store import async_get_store
-from tests.conftest import entry_data, make_entry, setup_entry
+from tests.conftest import entry_data, make_entry, setup_entry, threshold_step
 from tests.standin import StandinProvider
 from tests.test_config_flow import custom, start
 
@@ -188,6 +188,7 @@ async def test_text_that_cannot_be_stored_or_sent_is_a_form_error(
         else ("demo-smsc-key" if provider == "smsc" else "demo-agile-key")
     )
     result = await hass.config_entries.flow.async_configure(result["flow_id"], fixed)
+    result = await threshold_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     # Home Assistant's writer refuses lone surrogates: all of it writes.
@@ -231,7 +232,7 @@ async def test_odd_hosts_are_invalid_host(
         result["flow_id"],
         {**custom(host), CONF_USERNAME: "demo", CONF_PASSWORD: "demo-password"},
     )
-    assert result["errors"] == {"host": "invalid_host"}
+    assert result["errors"] == {"advanced": "invalid_host"}
     assert not standin.seen
 
 

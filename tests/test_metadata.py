@@ -12,6 +12,10 @@ from PIL import Image
 import pytest
 import yaml
 
+from custom_components.sms_credit.config_flow import SmsCreditConfigFlow
+from custom_components.sms_credit.helpers import host_option
+from custom_components.sms_credit.providers import PROVIDERS
+
 ROOT = Path(__file__).resolve().parent.parent
 INTEGRATION = ROOT / "custom_components" / "sms_credit"
 LANGUAGES = ("en", "it", "ru")
@@ -202,3 +206,53 @@ def test_quality_scale_lists_every_rule() -> None:
                 assert status.get("comment", "").strip(), rule
         else:
             assert status in {"done", "todo"}, rule
+
+
+# hassfest refuses URLs in translations: they come in through placeholders.
+HASSFEST_URL = re.compile(
+    r"(((ftp|ftps|scp|http|https|mqtt|mqtts|socket|socks5):\/\/|www\.)"
+    r"[a-z0-9]+([\-\.]{1}[a-z0-9]+)*\.[a-z]{2,5}(:[0-9]{1,5})?(\/.*)?)",
+    re.IGNORECASE,
+)
+
+
+def _strings(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    found: dict[str, str] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            found.update(_strings(value, f"{prefix}{key}."))
+        else:
+            found[f"{prefix}{key}"] = value
+    return found
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_texts_name_no_provider_and_no_url(language: str) -> None:
+    """Shared texts fit every provider: names and links come from placeholders.
+
+    Only the list of servers names their addresses.
+    """
+    strings = _strings(_load(INTEGRATION / "translations" / f"{language}.json"))
+    for key, text in strings.items():
+        assert not HASSFEST_URL.search(text), key
+        if not key.startswith("selector.host."):
+            assert not re.search(r"smsc|agile", text, re.IGNORECASE), (key, text)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_server_and_login_method_has_its_texts(language: str) -> None:
+    """Each site of each provider is named with its country; each method has a form."""
+    translations = _load(INTEGRATION / "translations" / f"{language}.json")
+    labels = translations["selector"]["host"]["options"]
+    steps = translations["config"]["step"]
+    expected: set[str] = set()
+    for spec in PROVIDERS.values():
+        for host in spec.hosts:
+            option = host_option(host)
+            expected.add(option)
+            assert labels[option].startswith(host.removeprefix("https://") + " — ")
+        for method in spec.auth_methods:
+            assert hasattr(SmsCreditConfigFlow, f"async_step_{method.key}")
+            fields = {field.key for field in method.fields}
+            assert set(steps[method.key]["data"]) == {"host", *fields}
+    assert set(labels) == expected

@@ -50,6 +50,7 @@ from tests.conftest import (
     entry_data,
     make_entry,
     setup_entry,
+    threshold_step,
     tick,
 )
 from tests.standin import AGILE_PATH, SMSC_PATH, StandinProvider
@@ -85,6 +86,7 @@ async def set_options(hass: HomeAssistant, entry: Any, **changes: Any) -> None:
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {**entry.options, **changes}
     )
+    result = await threshold_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
 

@@ -22,6 +22,7 @@ from tests.conftest import (
     SECRETS,
     SMSC_API_KEY,
     setup_entry,
+    threshold_step,
     tick,
 )
 from tests.providers.helpers import reachable_texts
@@ -74,6 +75,7 @@ async def test_no_secret_anywhere(
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], user_input
         )
+        result = await threshold_step(hass, result)
         if result["type"] is FlowResultType.CREATE_ENTRY:
             # An API key works whatever login names the account. (The entry's
             # data holds the key: that is the storage it belongs in.)

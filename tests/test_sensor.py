@@ -68,7 +68,8 @@ async def test_device(
     assert device.entry_type is dr.DeviceEntryType.SERVICE
     assert device.manufacturer == "Agile Telecom"
     assert device.name == "Agile Telecom · demo"
-    assert device.configuration_url == "https://secure.agiletelecom.com/"
+    # The control panel of the account's own server (the stand-in here).
+    assert device.configuration_url == f"{standin.url}/"
     assert (
         hass.states.get("sensor.agile_telecom_demo_credit").attributes[
             "unit_of_measurement"

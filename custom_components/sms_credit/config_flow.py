@@ -42,12 +42,19 @@ from .const import (
     MAX_UPDATE_INTERVAL,
     MIN_UPDATE_INTERVAL,
 )
-from .coordinator import SmsCreditCoordinator, error_key, wait_placeholders
+from .coordinator import (
+    SmsCreditCoordinator,
+    error_key,
+    rule_placeholders,
+    wait_placeholders,
+)
 from .helpers import (
     SECRET_KEYS,
     account_name,
     create_client,
+    default_threshold,
     entry_title,
+    host_option,
     provider_spec,
     same_account,
     unfit_text,
@@ -58,9 +65,11 @@ from .helpers import (
 from .providers import (
     PROVIDERS,
     AuthMethod,
+    Balance,
     ProviderError,
     ProviderSpec,
     ThrottledError,
+    minor_unit,
     normalize_host,
     smsc_password_hash,
 )
@@ -71,10 +80,12 @@ SECTION_ADVANCED = "advanced"
 CONF_CUSTOM_HOST = "custom_host"
 
 
-def chosen_host(user_input: Mapping[str, Any], default: str) -> str:
+def chosen_host(spec: ProviderSpec, user_input: Mapping[str, Any], default: str) -> str:
     """The server: a custom address when typed, else the picked site."""
     custom = str(user_input.get(SECTION_ADVANCED, {}).get(CONF_CUSTOM_HOST) or "")
-    return custom.strip() or str(user_input.get(CONF_HOST, default))
+    picked = user_input.get(CONF_HOST)
+    sites = {host_option(host): host for host in spec.hosts}
+    return custom.strip() or sites.get(str(picked), default)
 
 
 def stored_data(
@@ -100,13 +111,21 @@ def stored_data(
     return data
 
 
-def _placeholders(spec: ProviderSpec) -> dict[str, str]:
-    """What the flow's texts and form errors may name."""
+def _placeholders(spec: ProviderSpec, host: str) -> dict[str, str]:
+    """What the flow's texts and form errors may name, for the account at ``host``."""
     return {
         "provider": spec.name,
-        "account_url": spec.account_url,
+        "account_url": spec.control_panel(host),
+        "example_url": "https://sms.example.com",
+        **rule_placeholders(spec),
         **wait_placeholders(60),
     }
+
+
+def _amount(balance: Balance) -> str:
+    """The credit as the credit sensor shows it (its currency's minor unit)."""
+    places = minor_unit(balance.currency)
+    return f"{balance.amount:.{places}f} {balance.currency}"
 
 
 def unfit_fields(method: AuthMethod, user_input: Mapping[str, Any]) -> dict[str, str]:
@@ -137,6 +156,8 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
         """Initialise the flow."""
         self._spec: ProviderSpec | None = None
         self._method: AuthMethod | None = None
+        self._data: dict[str, Any] = {}
+        self._balance: Balance | None = None
 
     @staticmethod
     @callback
@@ -177,7 +198,7 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
         methods = self._spec.auth_methods
         if len(methods) == 1:
             self._method = methods[0]
-            return await self.async_step_credentials()
+            return await self._async_step_credentials(None)
         return self.async_show_menu(
             step_id="auth_method",
             menu_options=[method.key for method in methods],
@@ -201,21 +222,25 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         assert self._spec is not None  # noqa: S101
         self._method = self._spec.auth_method(key)
-        return await self.async_step_credentials(user_input)
+        return await self._async_step_credentials(user_input)
 
-    async def async_step_credentials(
-        self, user_input: dict[str, Any] | None = None
+    async def _async_step_credentials(
+        self, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
-        """Enter the account's host and credentials, tried before saving."""
+        """Enter the account's host and credentials, tried before saving.
+
+        The step is named after the login method (``password``,
+        ``api_key``), so that each form has its own texts.
+        """
         spec, method = self._spec, self._method
         assert spec is not None  # noqa: S101
         assert method is not None  # noqa: S101
         errors: dict[str, str] = {}
-        placeholders = _placeholders(spec)
+        host = spec.default_host
         if user_input is not None:
-            host = chosen_host(user_input, spec.default_host)
+            host = chosen_host(spec, user_input, spec.default_host)
             if not valid_base_url(host):
-                errors[CONF_HOST] = "invalid_host"
+                errors[SECTION_ADVANCED] = "invalid_host"
             elif not (
                 # Unstorable text first: stored_data would hash it.
                 errors := unfit_fields(method, user_input)
@@ -224,32 +249,88 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
             ):
                 self._abort_if_same_account(data)
+                placeholders = _placeholders(spec, host)
                 errors = await self._async_try(data, placeholders)
                 if not errors:
-                    return self.async_create_entry(title=entry_title(data), data=data)
+                    self._data = data
+                    return await self.async_step_threshold()
+        placeholders = _placeholders(spec, host if valid_base_url(host) else "")
         return self.async_show_form(
-            step_id="credentials",
+            step_id=method.key,
             data_schema=self.add_suggested_values_to_schema(
-                self._credentials_schema(spec, method), user_input
+                self._credentials_schema(
+                    spec, method, open_advanced=SECTION_ADVANCED in errors
+                ),
+                user_input,
             ),
             errors=errors,
             description_placeholders=placeholders,
         )
 
+    async def async_step_threshold(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the credit just fetched, and ask below which amount it is low."""
+        balance = self._balance
+        assert balance is not None  # noqa: S101 - the credentials were tried
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            threshold = valid_threshold(user_input.get(CONF_LOW_CREDIT_THRESHOLD))
+            if threshold is None:
+                errors[CONF_LOW_CREDIT_THRESHOLD] = "invalid_threshold"
+            else:
+                data = self._data
+                self._abort_if_same_account(data)  # added meanwhile elsewhere
+                return self.async_create_entry(
+                    title=entry_title(data),
+                    data=data,
+                    options={
+                        CONF_UPDATE_INTERVAL: DEFAULT_UPDATE_INTERVAL,
+                        CONF_LOW_CREDIT_THRESHOLD: threshold,
+                    },
+                )
+        schema = vol.Schema(
+            {
+                vol.Required(
+                    CONF_LOW_CREDIT_THRESHOLD,
+                    default=default_threshold(balance.currency),
+                ): _threshold_selector(balance.currency)
+            }
+        )
+        return self.async_show_form(
+            step_id="threshold",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders={
+                "title": entry_title(self._data),
+                "credit": _amount(balance),
+                "currency": balance.currency,
+            },
+        )
+
     @staticmethod
     def _credentials_schema(
-        spec: ProviderSpec, method: AuthMethod, *, secrets_required: bool = True
+        spec: ProviderSpec,
+        method: AuthMethod,
+        *,
+        secrets_required: bool = True,
+        open_advanced: bool = False,
     ) -> vol.Schema:
         """The form for one login method, built from the provider registry.
 
-        The provider's own sites are a list; a reseller's server goes in the
-        collapsed "Advanced" section (Home Assistant no longer has an
-        advanced mode to hide it behind).
+        The provider's own sites are a list, each named with its country (a
+        translated label per site); a reseller's server goes in the
+        "Advanced" section (Home Assistant no longer has an advanced mode to
+        hide it behind), collapsed unless it holds an error.
         """
         schema: dict[vol.Marker, Any] = {
-            vol.Required(CONF_HOST, default=spec.default_host): SelectSelector(
+            vol.Required(
+                CONF_HOST, default=host_option(spec.default_host)
+            ): SelectSelector(
                 SelectSelectorConfig(
-                    options=list(spec.hosts), mode=SelectSelectorMode.DROPDOWN
+                    options=[host_option(host) for host in spec.hosts],
+                    mode=SelectSelectorMode.DROPDOWN,
+                    translation_key="host",
                 )
             )
         }
@@ -278,7 +359,7 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
                     )
                 }
             ),
-            {"collapsed": True},
+            {"collapsed": not open_advanced},
         )
         return vol.Schema(schema)
 
@@ -312,7 +393,7 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
             # A login the provider's protocol cannot carry.
             return {CONF_USERNAME: "invalid_credentials"}
         try:
-            await client.async_get_balance()
+            self._balance = await client.async_get_balance()
         except ThrottledError as err:
             # Nothing was sent: a wait the provider imposed, or its limit.
             placeholders.update(wait_placeholders(err.retry_after or 0))
@@ -347,15 +428,26 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
         assert spec is not None  # noqa: S101
         assert method is not None  # noqa: S101
         entry = self._get_reauth_entry()
-        errors: dict[str, str] = {}
-        placeholders = {**_placeholders(spec), "title": entry.title}
+        # Shown at once when the provider's answer may also mean an IP
+        # address off the account's allow-list (SMSC's error 2).
+        errors: dict[str, str] = (
+            {"base": "invalid_auth_or_ip"}
+            if user_input is None and _rejection(entry) == "invalid_auth_or_ip"
+            else {}
+        )
+        placeholders = {
+            **_placeholders(spec, entry.data[CONF_HOST]),
+            "title": entry.title,
+        }
         secret_fields = [f for f in method.fields if f.secret]
         if user_input is not None and not (errors := unfit_fields(method, user_input)):
             merged = {**entry.data, **user_input}
             data = stored_data(spec, method, entry.data[CONF_HOST], merged)
             errors = await self._async_try(data, placeholders, entry)
             if not errors:
-                return self.async_update_reload_and_abort(entry, data=data)
+                return self.async_update_reload_and_abort(
+                    entry, data=data, reason="reauth_successful"
+                )
         schema = {
             vol.Required(vol.Secret(field.key)): TextSelector(
                 TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="off")
@@ -377,11 +469,11 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
         spec = self._spec = provider_spec(entry.data)
         method = self._method = spec.auth_method(entry.data[CONF_AUTH_METHOD])
         errors: dict[str, str] = {}
-        placeholders = _placeholders(spec)
+        host = entry.data[CONF_HOST]
         if user_input is not None:
-            host = chosen_host(user_input, entry.data[CONF_HOST])
+            host = chosen_host(spec, user_input, entry.data[CONF_HOST])
             if not valid_base_url(host):
-                errors[CONF_HOST] = "invalid_host"
+                errors[SECTION_ADVANCED] = "invalid_host"
             elif not (
                 errors := unfit_fields(method, user_input)
                 or blank_fields(
@@ -394,13 +486,20 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
                 if method.key == "password" and account_name(data).casefold() != (
                     account_name(entry.data).casefold()
                 ):
-                    # Another login is another account: add it instead.
-                    return self.async_abort(reason="wrong_account")
-                self._abort_if_same_account(data, but=entry)
-                errors = await self._async_try(data, placeholders, entry)
+                    # Another login is another account: the user corrects
+                    # it here, or adds that account instead.
+                    errors = {CONF_USERNAME: "wrong_account"}
+                else:
+                    self._abort_if_same_account(data, but=entry)
+                    errors = await self._async_try(
+                        data, _placeholders(spec, host), entry
+                    )
                 if not errors:
                     return self.async_update_reload_and_abort(
-                        entry, data=data, title=entry_title(data)
+                        entry,
+                        data=data,
+                        title=entry_title(data),
+                        reason="reconfigure_successful",
                     )
         suggested = {
             key: value
@@ -408,18 +507,26 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
             if key not in SECRET_KEYS and key != CONF_HOST
         }
         if entry.data[CONF_HOST] in spec.hosts:
-            suggested[CONF_HOST] = entry.data[CONF_HOST]
+            suggested[CONF_HOST] = host_option(entry.data[CONF_HOST])
         else:
             suggested[SECTION_ADVANCED] = {CONF_CUSTOM_HOST: entry.data[CONF_HOST]}
         suggested.update(user_input or {})
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                self._credentials_schema(spec, method, secrets_required=False),
+                self._credentials_schema(
+                    spec,
+                    method,
+                    secrets_required=False,
+                    open_advanced=SECTION_ADVANCED in errors
+                    or entry.data[CONF_HOST] not in spec.hosts,
+                ),
                 suggested,
             ),
             errors=errors,
-            description_placeholders=placeholders,
+            description_placeholders=_placeholders(
+                spec, host if valid_base_url(host) else entry.data[CONF_HOST]
+            ),
         )
 
     @staticmethod
@@ -470,27 +577,20 @@ class SmsCreditOptionsFlow(OptionsFlow):
                     }
                 )
         currency = _entry_currency(entry)
-        threshold_config = NumberSelectorConfig(
-            min=0, step="any", mode=NumberSelectorMode.BOX
-        )
-        if currency is not None:
-            threshold_config["unit_of_measurement"] = currency
         schema = vol.Schema(
             {
+                # No min or max in the selectors: their generic "Value 0.0
+                # is too small" would answer before the checks above.
                 vol.Required(
                     CONF_UPDATE_INTERVAL, default=DEFAULT_UPDATE_INTERVAL
                 ): NumberSelector(
                     NumberSelectorConfig(
-                        min=MIN_UPDATE_INTERVAL,
-                        max=MAX_UPDATE_INTERVAL,
-                        step=1,
-                        unit_of_measurement="min",
-                        mode=NumberSelectorMode.BOX,
+                        step=1, unit_of_measurement="min", mode=NumberSelectorMode.BOX
                     )
                 ),
                 vol.Required(
                     CONF_LOW_CREDIT_THRESHOLD, default=DEFAULT_LOW_CREDIT_THRESHOLD
-                ): NumberSelector(threshold_config),
+                ): _threshold_selector(currency),
             }
         )
         return self.async_show_form(
@@ -498,8 +598,28 @@ class SmsCreditOptionsFlow(OptionsFlow):
             # What is stored, never a refused value ("nan" cannot go in JSON).
             data_schema=self.add_suggested_values_to_schema(schema, entry.options),
             errors=errors,
-            description_placeholders={"currency": currency or "-"},
+            description_placeholders={
+                "currency": currency or "-",
+                "min_interval": str(MIN_UPDATE_INTERVAL),
+                "max_interval": str(MAX_UPDATE_INTERVAL),
+            },
         )
+
+
+def _threshold_selector(currency: str | None) -> NumberSelector:
+    """An amount in the account's currency (checked by ``valid_threshold``)."""
+    config = NumberSelectorConfig(step="any", mode=NumberSelectorMode.BOX)
+    if currency is not None:
+        config["unit_of_measurement"] = currency
+    return NumberSelector(config)
+
+
+def _rejection(entry: ConfigEntry) -> str | None:
+    """Why the provider rejected the entry's credentials (a translation key)."""
+    coordinator: SmsCreditCoordinator | None = getattr(entry, "runtime_data", None)
+    error = coordinator.last_exception if coordinator is not None else None
+    key = getattr(error, "translation_key", None)
+    return key if isinstance(key, str) else entry.error_reason_translation_key
 
 
 def _entry_currency(entry: ConfigEntry) -> str | None:

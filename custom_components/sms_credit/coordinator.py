@@ -17,6 +17,7 @@ import time
 from typing import override
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
@@ -110,12 +111,23 @@ def retry_delay(wait: float) -> int:
 
 
 def wait_placeholders(wait: float) -> dict[str, str]:
-    """Until when (local time) and for how long (minutes) a wait lasts."""
+    """Until when a wait lasts (local time; the date too if not today)."""
+    now = dt_util.now()
     until = dt_util.as_local(dt_util.utc_from_timestamp(time.time() + wait))
+    shown = "%H:%M" if until.date() == now.date() else "%Y-%m-%d %H:%M"
+    return {"until": until.strftime(shown)}
+
+
+def rule_placeholders(spec: ProviderSpec) -> dict[str, str]:
+    """The provider's own rule for blocking an IP address, for the texts."""
+    rule = spec.site_rule
+    if rule is None:
+        return {}
     return {
-        "until": until.strftime("%H:%M"),
-        "minutes": str(max(1, math.ceil(wait / 60))),
-        "seconds": str(math.ceil(wait)),
+        "max_failed_logins": str(rule.max_failed_logins),
+        "failed_logins": str(rule.max_failed_logins - 1),
+        "window_minutes": str(math.ceil(rule.window / 60)),
+        "block_minutes": str(math.ceil(rule.longest_block / 60)),
     }
 
 
@@ -168,6 +180,11 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         That is the case after a set-up during a wait (entities unavailable).
         """
         return self.data
+
+    @property
+    def control_panel(self) -> str:
+        """The control panel of the account's own site."""
+        return self.spec.control_panel(self.config_entry.data[CONF_HOST])
 
     @property
     def low(self) -> bool:
@@ -374,13 +391,14 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
             issue_id(kind, entry.entry_id),
             data={"entry_id": entry.entry_id},
             is_fixable=fixable,
-            learn_more_url=self.spec.account_url,
+            learn_more_url=self.spec.help_page(entry.data[CONF_HOST]),
             severity=ir.IssueSeverity.ERROR,
             translation_key=kind,
             translation_placeholders={
                 "title": entry.title,
                 "provider": self.spec.name,
-                "account_url": self.spec.account_url,
+                "account_url": self.control_panel,
+                **rule_placeholders(self.spec),
                 **placeholders,
             },
         )

@@ -25,7 +25,7 @@ class SmsCreditEntity(CoordinatorEntity[SmsCreditCoordinator]):
         self.entity_description = description
         self._attr_unique_id = f"{entry.entry_id}_{description.key}"
         self._attr_device_info = DeviceInfo(
-            configuration_url=spec.account_url,
+            configuration_url=coordinator.control_panel,
             entry_type=DeviceEntryType.SERVICE,
             identifiers={(DOMAIN, entry.entry_id)},
             manufacturer=spec.name,

@@ -172,6 +172,46 @@ def low_credit_threshold(options: Mapping[str, Any]) -> Decimal:
     return Decimal(str(DEFAULT_LOW_CREDIT_THRESHOLD if amount is None else amount))
 
 
+# About what 10 EUR buy, in currencies with much smaller units (rounded to
+# a figure a user would type). Others: 10 of the unit (EUR, USD, GBP, CHF…).
+_THRESHOLD_BY_CURRENCY: dict[str, int] = {
+    "AMD": 4000,
+    "AZN": 20,
+    "BYN": 30,
+    "CZK": 250,
+    "GEL": 30,
+    "HUF": 4000,
+    "INR": 1000,
+    "JPY": 1500,
+    "KGS": 1000,
+    "KZT": 5000,
+    "MDL": 200,
+    "PLN": 40,
+    "RUB": 1000,
+    "SEK": 100,
+    "NOK": 100,
+    "DKK": 75,
+    "TJS": 100,
+    "TRY": 400,
+    "UAH": 500,
+    "UZS": 100000,
+}
+
+
+def default_threshold(currency: str) -> float:
+    """A low-credit threshold that makes sense in ``currency`` (not 10 RUB)."""
+    return float(_THRESHOLD_BY_CURRENCY.get(currency, DEFAULT_LOW_CREDIT_THRESHOLD))
+
+
+def host_option(url: str) -> str:
+    """The form's option (and translation key) for one of a provider's hosts.
+
+    ``https://smsc.kz`` → ``smsc_kz``: selector options are translated by
+    keys of letters, digits, ``-`` and ``_`` only.
+    """
+    return (urlsplit(url).hostname or "").replace(".", "_")
+
+
 def unfit_text(value: str) -> bool:
     """Whether text can be neither stored nor sent.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from homeassistant.components.repairs import RepairsFlow, RepairsFlowResult
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 import probatio as vol
 
@@ -66,7 +67,7 @@ class IpNotAllowedRepairFlow(RepairsFlow):
             description_placeholders={
                 "title": entry.title,
                 "provider": spec.name,
-                "account_url": spec.account_url,
+                "account_url": spec.control_panel(entry.data[CONF_HOST]),
             },
         )
 

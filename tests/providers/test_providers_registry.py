@@ -47,7 +47,7 @@ def test_registry_entries() -> None:
     assert agile.rate_limit == RateLimit(max_requests=10, period=60, max_concurrent=2)
     for spec in PROVIDERS.values():
         assert spec.key in PROVIDERS
-        assert spec.account_url.startswith("https://")
+        assert spec.panel_url.startswith(("https://", "{site}/"))
         assert [method.key for method in spec.auth_methods] == ["password", "api_key"]
         password, api_key = spec.auth_method("password"), spec.auth_method("api_key")
         assert [(f.key, f.kind) for f in password.fields] == [
@@ -119,3 +119,52 @@ def test_no_homeassistant_import() -> None:
                 names = [node.module]
             assert not any(n.split(".")[0] == "homeassistant" for n in names), path
     assert (PACKAGE / "py.typed").is_file()
+
+
+@pytest.mark.parametrize(
+    ("provider", "host", "panel", "help_page"),
+    [
+        pytest.param(
+            "smsc",
+            "https://smsc.ru",
+            "https://smsc.ru/login/",
+            "https://smsc.ru/api/http/balance/balance_answer/",
+            id="smsc.ru",
+        ),
+        pytest.param(
+            "smsc",
+            "https://www2.smsc.kz/",
+            "https://smsc.kz/login/",
+            "https://smsc.kz/api/http/balance/balance_answer/",
+            id="a backup server is its national site",
+        ),
+        pytest.param(
+            "smsc",
+            "https://SMSCENTRE.com",
+            "https://smscentre.com/login/",
+            "https://smscentre.com/api/http/balance/balance_answer/",
+            id="smscentre.com",
+        ),
+        pytest.param(
+            "smsc",
+            "https://sms.example.com:8443/api",
+            "https://sms.example.com:8443/",
+            "https://sms.example.com:8443/",
+            id="a reseller: its own server, whose pages are unknown",
+        ),
+        pytest.param(
+            "agile",
+            "https://http-api.agiletelecom.com",
+            "https://secure.agiletelecom.com/",
+            "https://secure.agiletelecom.com/",
+            id="agile: one control panel for both hosts",
+        ),
+    ],
+)
+def test_links_fit_the_account_site(
+    provider: str, host: str, panel: str, help_page: str
+) -> None:
+    """The device link, the texts and "Learn more" go to the account's own site."""
+    spec = PROVIDERS[provider]
+    assert spec.control_panel(host) == panel
+    assert spec.help_page(host) == help_page

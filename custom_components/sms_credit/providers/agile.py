@@ -169,7 +169,7 @@ SPEC = ProviderSpec(
     hosts=AGILE_HOSTS,
     auth_methods=(PASSWORD_AUTH, API_KEY_AUTH),
     rate_limit=AGILE_RATE_LIMIT,
-    account_url="https://secure.agiletelecom.com/",
+    panel_url="https://secure.agiletelecom.com/",
     client_factory=AgileClient,
 )
 """The registry entry."""

@@ -119,12 +119,17 @@ class ProviderSpec:
     hosts: tuple[str, ...]
     auth_methods: tuple[AuthMethod, ...]
     rate_limit: RateLimit
-    account_url: str
+    panel_url: str
+    """The control panel, where accounts log in; ``{site}`` is the account's
+    own site (``https://smsc.kz``)."""
     client_factory: Callable[..., ProviderClient] = field(repr=False)
     short_name: str = ""
     """A short name for titles (``SMSC · acme``); ``name`` when empty."""
     site_rule: SiteRule | None = None
     """What the provider applies per source IP at a site, if anything."""
+    help_url: str = ""
+    """A page that explains the provider's errors, like ``panel_url``; empty:
+    the provider has none, and its control panel is named instead."""
 
     def site(self, host: str) -> str:
         """The site a base URL belongs to: where per-IP rules apply.
@@ -138,6 +143,30 @@ class ProviderSpec:
                 name = name.removeprefix(prefix)
                 break
         return f"{self.key}|{name}"
+
+    def own_site(self, host: str) -> str | None:
+        """The provider's own site (one of ``hosts``) that ``host`` belongs to.
+
+        ``None`` for another server (a reseller's).
+        """
+        site = self.site(host)
+        return next((own for own in self.hosts if self.site(own) == site), None)
+
+    def control_panel(self, host: str) -> str:
+        """Where the account at ``host`` logs in to its control panel.
+
+        A reseller's server: its own root, since its pages are unknown.
+        """
+        if (site := self.own_site(host)) is None:
+            parts = urlsplit(host.strip())
+            return f"{parts.scheme.lower()}://{parts.netloc.lower()}/"
+        return self.panel_url.format(site=site)
+
+    def help_page(self, host: str) -> str:
+        """A page that explains the provider's errors, else the control panel."""
+        if self.help_url and (site := self.own_site(host)) is not None:
+            return self.help_url.format(site=site)
+        return self.control_panel(host)
 
     def login_key(self, host: str, login: str) -> str:
         """The key of one login's request window at its site.

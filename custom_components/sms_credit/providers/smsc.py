@@ -334,7 +334,8 @@ SPEC = ProviderSpec(
     hosts=SMSC_HOSTS,
     auth_methods=(PASSWORD_AUTH, API_KEY_AUTH),
     rate_limit=SMSC_RATE_LIMIT,
-    account_url="https://smsc.ru/login/",
+    panel_url="{site}/login/",
+    help_url="{site}/api/http/balance/balance_answer/",
     client_factory=SmscClient,
     site_rule=SMSC_SITE_RULE,
 )
