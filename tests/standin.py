@@ -49,11 +49,14 @@ Control API (JSON, same port):
 * ``POST /_standin/state``: merge a state, e.g.
   ``{"reset": true, "allowed_ips": ["10.0.0.1"], "delay": 2,
   "smsc_max_per_minute": 10, "agile_max_per_minute": 5,
+  "blocked": {"127.0.0.1": 1800},
   "smsc": {"demo": {"balance": "12.50", "credit": "100", "currency": "KZT"}},
   "agile": {"demo": {"password": "new", "api_key": "k2"}}}``.
   ``reset`` (applied first) forgets request windows, failures, blocks and
-  queued answers; ``allowed_ips: null`` allows every IP; an unknown login
-  in ``smsc``/``agile`` creates that account.
+  queued answers; ``allowed_ips: null`` allows every IP; ``blocked`` blocks
+  each IP at SMSC for so many seconds (0 lifts the block), as five failed
+  logins would; an unknown login in ``smsc``/``agile`` creates that
+  account.
 * ``POST /_standin/respond_next``: queue forced answers for the next
   provider requests: ``{"status": 503, "body": "...", "headers": {},
   "count": 1}``.
@@ -387,6 +390,11 @@ class StandinProvider:
             "smsc_max_per_minute": self.smsc_max_per_minute,
             "agile_max_per_minute": self.agile_max_per_minute,
             "delay": self.delay,
+            "blocked": {
+                ip: math.ceil(until - self.clock())
+                for ip, until in self._smsc_blocked_until.items()
+                if until > self.clock()
+            },
             "requests": dict(self.requests),
             "queued_answers": len(self._forced),
         }
@@ -402,6 +410,8 @@ class StandinProvider:
             for login, values in changes.get(key, {}).items():
                 merged = asdict(accounts.get(login, Account("")))
                 accounts[login] = Account(**(merged | values))
+        for ip, seconds in changes.get("blocked", {}).items():
+            self.block(str(ip), float(seconds))
         for key in (
             "allowed_ips",
             "smsc_max_per_minute",

@@ -17,6 +17,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sms_credit.const import DOMAIN
+from custom_components.sms_credit.coordinator import wait_placeholders
 from tests.conftest import ENTRY_ID, setup_entry, tick
 from tests.standin import AGILE_PATH, SMSC_PATH, StandinProvider
 
@@ -351,3 +352,14 @@ async def test_removing_the_entry_removes_its_issues(
     await hass.config_entries.async_remove(smsc_entry.entry_id)
     await hass.async_block_till_done()
     assert issue(hass, "ip_blocked") is None
+
+
+async def test_until_names_the_day_when_it_is_not_today(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory
+) -> None:
+    """A wait that ends tomorrow says its date as well (local time)."""
+    local_now = dt_util.now()
+    freezer.move_to(local_now.replace(hour=23, minute=50, second=0, microsecond=0))
+    assert wait_placeholders(5 * 60) == {"until": "23:55"}
+    tomorrow = (dt_util.now() + timedelta(minutes=20)).date().isoformat()
+    assert wait_placeholders(20 * 60) == {"until": f"{tomorrow} 00:10"}

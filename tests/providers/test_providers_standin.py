@@ -161,6 +161,22 @@ async def test_control_api(
             assert response.status == 400
 
 
+async def test_block_switch(
+    session: aiohttp.ClientSession, standin: StandinProvider
+) -> None:
+    """``blocked`` makes SMSC block an IP at once, and lifts it with 0."""
+    control = f"{standin.url}/_standin/state"
+    async with session.post(control, json={"blocked": {"127.0.0.1": 600}}) as response:
+        assert (await response.json())["blocked"] == {"127.0.0.1": 600}
+    _status, body = await smsc_raw(session, standin, {**SMSC_LOGIN, "fmt": "1"})
+    assert body == b"0,-4"
+    assert standin.during_block["127.0.0.1"] == 1
+    async with session.post(control, json={"blocked": {"127.0.0.1": 0}}) as response:
+        assert (await response.json())["blocked"] == {}
+    _status, body = await smsc_raw(session, standin, {**SMSC_LOGIN, "fmt": "1"})
+    assert body == b"100.50"
+
+
 async def test_delay(session: aiohttp.ClientSession, standin: StandinProvider) -> None:
     """A configured delay holds the answer."""
     standin.delay = 0.05
