@@ -21,7 +21,7 @@ from homeassistant.components.automation.config import AUTOMATION_BLUEPRINT_SCHE
 from homeassistant.components.blueprint.models import Blueprint
 from homeassistant.components.blueprint.schemas import BLUEPRINT_SCHEMA
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED, EVENT_STATE_CHANGED
-from homeassistant.core import CoreState, Event, HomeAssistant, ServiceCall
+from homeassistant.core import CoreState, Event, HomeAssistant, ServiceCall, callback
 from homeassistant.setup import async_setup_component
 from homeassistant.util.yaml import load_yaml_dict
 import pytest
@@ -243,6 +243,29 @@ async def test_notifies_once_when_credit_falls(
     for _ in range(5):  # no reminders asked for
         await advance(hass, freezer, 3600)
     assert len(phone) == 1
+
+
+async def test_credit_is_written_before_low_credit_turns_on(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Whatever "Low credit" triggers reads the credit that turned it on."""
+    await setup_entry(hass, smsc_entry)
+    assert await hass.config_entries.async_reload(smsc_entry.entry_id)  # same order
+    await settle(hass)
+    order: list[tuple[str, str]] = []
+
+    @callback
+    def _changed(event: Event[Any]) -> None:
+        if (new := event.data["new_state"]) and new.entity_id in (CREDIT, LOW_CREDIT):
+            order.append((new.entity_id, new.state))
+
+    hass.bus.async_listen(EVENT_STATE_CHANGED, _changed)
+    standin.smsc_accounts["demo"].balance = "5.25"
+    await advance(hass, freezer, INTERVAL)
+    assert order == [(CREDIT, "5.25"), (LOW_CREDIT, "on")]
 
 
 async def test_default_action_is_a_persistent_notification(

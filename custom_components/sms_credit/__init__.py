@@ -21,7 +21,10 @@ from .helpers import UnknownProviderError, account_of, create_client
 from .store import async_get_store
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
-PLATFORMS: list[Platform] = [Platform.BINARY_SENSOR, Platform.SENSOR]
+# In this order, one after the other: entities take each update in the order
+# they were added, so the credit is written before "Low credit" turns on,
+# and an automation triggered by it reads the new credit.
+PLATFORMS: list[Platform] = [Platform.SENSOR, Platform.BINARY_SENSOR]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa: ARG001
@@ -69,7 +72,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsCreditConfigEntry) ->
     )
     # Issues describe the running account: they go when it stops.
     entry.async_on_unload(lambda: async_delete_issues(hass, entry.entry_id))
-    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    for platform in PLATFORMS:
+        await hass.config_entries.async_forward_entry_setups(entry, [platform])
     return True
 
 

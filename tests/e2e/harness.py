@@ -34,6 +34,17 @@ OWNER = {"name": "Owner", "username": "owner", "password": "owner-password"}
 DASHBOARD_PATH = "sms-credit"
 DASHBOARD_FILE = "sms_credit_dashboard.yaml"
 DASHBOARD_CARD = REPO / "docs" / "dashboard_card.yaml"
+BLUEPRINT = REPO / "blueprints" / "automation" / "sms_credit" / "low_credit.yaml"
+# The automation a user makes from the blueprint, with its defaults (a
+# notification in the sidebar), for the account the test adds.
+LOW_CREDIT_AUTOMATION = {
+    "id": "sms_credit_low",
+    "alias": "SMS credit is low",
+    "use_blueprint": {
+        "path": "sms_credit/low_credit.yaml",
+        "input": {"low_credit_sensors": ["binary_sensor.smsc_demo_low_credit"]},
+    },
+}
 
 
 def free_port() -> int:
@@ -125,11 +136,17 @@ def write_config(config_dir: Path, port: int) -> None:
       the other steps skips the integrations they set up (weather, radio,
       text-to-speech), which would need the internet.
     * A YAML dashboard holds the example card of docs/dashboard_card.yaml.
+    * The low-credit blueprint is installed, with an automation made from it.
     """
     storage = config_dir / ".storage"
     storage.mkdir(parents=True)
     shutil.copy(REPO / "config" / "configuration.yaml", config_dir)
-    (config_dir / "automations.yaml").write_text("[]\n")
+    blueprint = config_dir / "blueprints" / "automation" / "sms_credit"
+    blueprint.mkdir(parents=True)
+    shutil.copy(BLUEPRINT, blueprint)
+    (config_dir / "automations.yaml").write_text(
+        yaml.safe_dump([LOW_CREDIT_AUTOMATION], sort_keys=False)
+    )
     (config_dir / "custom_components").symlink_to(REPO / "custom_components")
     http = {
         "stable": {

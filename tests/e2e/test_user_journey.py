@@ -1,10 +1,12 @@
 """A new user's first hour with SMS Credit, in a real browser.
 
 Logs in, adds an SMSC account through the UI (with the stand-in's address in
-the "Advanced" section), finds the credit on the device page and on a
-dashboard card, sees the re-authentication notice when the provider starts
-refusing the password and enters the new one, and fixes a repair issue when
-the provider refuses Home Assistant's IP address. Screenshots of the main
+the "Advanced" section, and the low-credit threshold the flow asks for),
+finds the credit on the device page and on a dashboard card, sees the
+re-authentication notice when the provider starts refusing the password and
+enters the new one, raises the threshold above the credit and gets exactly
+one notification from the blueprint's automation, and fixes a repair issue
+when the provider refuses Home Assistant's IP address. Screenshots of the main
 screens are taken on every run: into a temporary folder, or into the folder
 $SMS_CREDIT_SCREENSHOTS names (``SMS_CREDIT_SCREENSHOTS=docs/images
 scripts/test`` refreshes the README's images).
@@ -116,7 +118,15 @@ def add_smsc_account(page: Page, url: str, standin: Standin) -> None:
     page.get_by_text("Advanced", exact=True).click()
     page.locator("input[name='custom_host']").fill(standin.url)
     page.get_by_role("button", name="Submit").click()
-    # The account works: Home Assistant offers to name the new device.
+    # The account works: the flow shows its credit and asks the threshold,
+    # with a default in roubles.
+    expect(page.get_by_text("its credit is 100.50 RUB now")).to_be_visible()
+    threshold = page.get_by_role("spinbutton", name=re.compile("Low-credit threshold"))
+    expect(threshold).to_have_value("1000")
+    screenshot(page, "threshold")
+    threshold.fill("10")
+    page.get_by_role("button", name="Submit").click()
+    # Home Assistant offers to name the new device.
     expect(page.get_by_text("Device name")).to_be_visible()
     page.get_by_role("button", name=re.compile("Skip and finish|Finish")).click()
     expect(page.get_by_text("Device name")).to_have_count(0)
@@ -158,14 +168,74 @@ def add_agile_account(page: Page, standin: Standin) -> None:
         {"provider": "agile"},
         {"next_step_id": "api_key"},
         {
-            "host": "https://secure.agiletelecom.com",
+            "host": "secure_agiletelecom_com",
             "username": "demo",
             "api_key": "demo-agile-key",
             "advanced": {"custom_host": standin.url},
         },
+        {},  # the threshold: its default
     ):
         flow = page.evaluate(CALL_API, ["POST", path, answer])
     assert flow["type"] == "create_entry", flow
+
+
+def raise_threshold(page: Page, url: str, title: str, threshold: str) -> None:
+    """The entry's options, from its row on the integration's page."""
+    navigate(page, f"{url}/config/integrations/integration/sms_credit")
+    row = page.locator("ha-config-entry-row").filter(has_text=title)
+    row.get_by_role("button", name="Configure").first.click()
+    field = page.get_by_role("spinbutton", name=re.compile("Low-credit threshold"))
+    field.fill(threshold)
+    page.get_by_role("button", name="Submit").click()
+    expect(field).to_have_count(0)
+    page.wait_for_timeout(500)
+    open_device_page(page, url)
+
+
+def notifications(page: Page) -> list[str]:
+    """The messages of the notifications in the sidebar."""
+    found = page.evaluate(CALL_WS, {"type": "persistent_notification/get"})
+    return [item["message"] for item in found]
+
+
+def reauthenticate(page: Page, url: str, standin: Standin, credit: str) -> None:
+    """The provider refuses the password; the user enters the new one."""
+    standin.update({"smsc": {"demo": {"password": "changed"}}})
+    refresh(page, credit)
+    navigate(page, f"{url}/config/integrations/dashboard")
+    attention = page.locator("ha-config-flow-card").filter(has_text="SMSC · demo")
+    expect(attention).to_be_visible()
+    navigate(page, f"{url}/config/repairs")
+    expect(page.get_by_text(re.compile("SMSC · demo"))).to_be_visible()
+
+    # The user enters the new password from the notice.
+    navigate(page, f"{url}/config/integrations/dashboard")
+    attention.get_by_role("button", name="Reconfigure").click()
+    page.locator("input[name='password']").fill("changed")
+    page.get_by_role("button", name="Submit").click()
+    # The integration's own text, not Home Assistant's generic one.
+    expect(
+        page.get_by_text("The new credentials work; the credit is watched again.")
+    ).to_be_visible()
+    close_dialog(page)
+    state = page.evaluate(CALL_API, ["GET", f"states/{credit}", None])
+    assert state["state"] in {"100.50", "100.5"}
+
+
+def threshold_raised_notifies_once(page: Page, url: str) -> None:
+    """Raised above the credit in the options: the blueprint notifies once."""
+    raise_threshold(page, url, "SMSC · demo", "200")
+    expect_accessible_text(page, r"Low credit Problem")
+    deadline = time.monotonic() + 15
+    while not notifications(page) and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    page.wait_for_timeout(2000)  # a second one would be here by now
+    assert notifications(page) == [
+        (
+            "The credit of SMSC · demo is 100.50 RUB, below its low-credit "
+            "threshold of 200 RUB. Top it up to keep sending SMS."
+        )
+    ]
 
 
 def test_new_user_journey(
@@ -200,26 +270,8 @@ def test_new_user_journey(
     expect(card.locator("hui-tile-card").last).to_contain_text("OK")
     screenshot(page, "dashboard")
 
-    # The provider starts refusing the password: Home Assistant asks for it.
-    standin.update({"smsc": {"demo": {"password": "changed"}}})
-    refresh(page, entities["credit"])
-    navigate(page, f"{url}/config/integrations/dashboard")
-    attention = page.locator("ha-config-flow-card").filter(has_text="SMSC · demo")
-    expect(attention).to_be_visible()
-    navigate(page, f"{url}/config/repairs")
-    expect(page.get_by_text(re.compile("SMSC · demo"))).to_be_visible()
-
-    # The user enters the new password from the notice.
-    navigate(page, f"{url}/config/integrations/dashboard")
-    attention.get_by_role("button", name="Reconfigure").click()
-    page.locator("input[name='password']").fill("changed")
-    page.get_by_role("button", name="Submit").click()
-    expect(
-        page.get_by_text(re.compile("The new credentials work|Re-authentication was"))
-    ).to_be_visible()
-    close_dialog(page)
-    state = page.evaluate(CALL_API, ["GET", f"states/{entities['credit']}", None])
-    assert state["state"] in {"100.50", "100.5"}
+    reauthenticate(page, url, standin, entities["credit"])
+    threshold_raised_notifies_once(page, url)
 
     # A second account, whose provider refuses Home Assistant's IP address.
     add_agile_account(page, standin)
