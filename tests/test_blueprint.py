@@ -517,6 +517,21 @@ async def test_reminds_while_low_and_stops_when_topped_up(
     assert len(phone) == 3
 
 
+async def test_automation_saved_with_the_old_text_input_still_runs(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    tmp_path: Path,
+) -> None:
+    """Made before the action selector: loads, and notifies in the sidebar."""
+    await setup_entry(hass, smsc_entry)
+    persistent = async_mock_service(hass, "persistent_notification", "create")
+    await low_credit_automation(hass, tmp_path, notify_action="notify.phone")
+    await credit_falls(hass, standin, freezer, persistent)
+    assert [call.data["message"] for call in persistent] == [MESSAGE]
+
+
 @pytest.mark.parametrize("repeat_hours", [0, 1])
 async def test_quiet_while_credit_is_fine(
     hass: HomeAssistant,
