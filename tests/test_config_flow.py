@@ -331,6 +331,8 @@ async def test_invalid_custom_host(
     # On the section that holds the address, opened to show it.
     assert result["errors"] == {"advanced": "invalid_host"}
     assert result["data_schema"].schema["advanced"].options == {"collapsed": False}
+    # The texts still link the provider's own control panel.
+    assert result["description_placeholders"]["account_url"] == "https://smsc.ru/login/"
     assert not standin.seen
 
 
@@ -649,6 +651,21 @@ async def test_reauth_after_smscs_error_2_says_both_causes_at_once(
     placeholders = result["description_placeholders"]
     assert placeholders["account_url"] == f"{standin.url}/"
     assert placeholders["max_failed_logins"] == "5"
+
+
+async def test_reauth_after_a_restart_still_says_both_causes(
+    hass: HomeAssistant, standin: StandinProvider, smsc_entry: MockConfigEntry
+) -> None:
+    """The cause is stored with the rejection: a restart does not lose it."""
+    await setup_entry(hass, smsc_entry)
+    standin.smsc_accounts["demo"].password = "changed"
+    await smsc_entry.runtime_data.async_refresh()
+    await hass.config_entries.async_unload(smsc_entry.entry_id)
+    await hass.config_entries.async_setup(smsc_entry.entry_id)  # nothing sent
+    await hass.async_block_till_done()
+    assert smsc_entry.error_reason_translation_key == "auth_failed_before"
+    result = await smsc_entry.start_reauth_flow(hass)
+    assert result["errors"] == {"base": "invalid_auth_or_ip"}
 
 
 async def test_agile_reauth_starts_without_an_error(

@@ -192,7 +192,7 @@ def valid_document(now: float) -> dict[str, Any]:
                     "fetched_at": now - 60,
                     "valid_until": now + 1740,
                 },
-                "rejected": True,
+                "rejected": "invalid_auth_or_ip",
                 "refusals": 2,
                 "low_since": now - 3600,
             }
@@ -251,7 +251,7 @@ CORRUPTIONS: list[tuple[tuple[str, ...], list[Any], tuple[str, ...]]] = [
     ),
     (
         ("entries", ENTRY_ID, "rejected"),
-        ["yes", "true", 1, 0, NAN],
+        ["yes", "true", 1, 0, NAN, "wrong_password"],
         ("entries", ENTRY_ID, "rejected"),
     ),
     (
@@ -350,6 +350,29 @@ async def test_a_valid_document_loads_silently(
     saved = await saved_after_load(hass, smsc_entry, hass_storage, file)
     assert saved == valid_document(now)
     assert not our_warnings(caplog)
+
+
+@pytest.mark.parametrize(
+    ("stored_value", "read"),
+    [
+        (True, "invalid_auth"),
+        (False, None),
+        ("invalid_auth_or_ip", "invalid_auth_or_ip"),
+    ],
+)
+async def test_rejection_kept_with_its_cause(
+    hass: HomeAssistant,
+    smsc_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    stored_value: Any,
+    read: str | None,
+) -> None:
+    """0.1 stored ``true`` without the cause; it reads as a plain rejection."""
+    document = {"entries": {ENTRY_ID: {"rejected": stored_value}}}
+    smsc_entry.add_to_hass(hass)
+    hass_storage[STORAGE_KEY] = stored(2, document)
+    store = await async_get_store(hass)
+    assert store.entry(ENTRY_ID).rejected == read
 
 
 async def test_corrupt_storage_still_sets_the_entry_up(

@@ -41,6 +41,7 @@ from .const import (
     LOGGER,
     MAX_UPDATE_INTERVAL,
     MIN_UPDATE_INTERVAL,
+    REJECTION_INVALID_AUTH_OR_IP,
 )
 from .coordinator import (
     SmsCreditCoordinator,
@@ -254,7 +255,9 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
                 if not errors:
                     self._data = data
                     return await self.async_step_threshold()
-        placeholders = _placeholders(spec, host if valid_base_url(host) else "")
+        placeholders = _placeholders(
+            spec, host if valid_base_url(host) else spec.default_host
+        )
         return self.async_show_form(
             step_id=method.key,
             data_schema=self.add_suggested_values_to_schema(
@@ -408,7 +411,7 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
             return {"base": "unknown"}
         if entry is not None:
             # New credentials of this entry work: they are no longer rejected.
-            store.entry(entry.entry_id).rejected = False
+            store.entry(entry.entry_id).rejected = None
         store.async_schedule_save()
         return {}
 
@@ -429,10 +432,13 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
         assert method is not None  # noqa: S101
         entry = self._get_reauth_entry()
         # Shown at once when the provider's answer may also mean an IP
-        # address off the account's allow-list (SMSC's error 2).
+        # address off the account's allow-list (SMSC's error 2); the cause
+        # is stored, so it is still known after a restart.
+        store = await async_get_store(self.hass)
+        rejected = store.entry(entry.entry_id).rejected
         errors: dict[str, str] = (
-            {"base": "invalid_auth_or_ip"}
-            if user_input is None and _rejection(entry) == "invalid_auth_or_ip"
+            {"base": REJECTION_INVALID_AUTH_OR_IP}
+            if user_input is None and rejected == REJECTION_INVALID_AUTH_OR_IP
             else {}
         )
         placeholders = {
@@ -612,14 +618,6 @@ def _threshold_selector(currency: str | None) -> NumberSelector:
     if currency is not None:
         config["unit_of_measurement"] = currency
     return NumberSelector(config)
-
-
-def _rejection(entry: ConfigEntry) -> str | None:
-    """Why the provider rejected the entry's credentials (a translation key)."""
-    coordinator: SmsCreditCoordinator | None = getattr(entry, "runtime_data", None)
-    error = coordinator.last_exception if coordinator is not None else None
-    key = getattr(error, "translation_key", None)
-    return key if isinstance(key, str) else entry.error_reason_translation_key
 
 
 def _entry_currency(entry: ConfigEntry) -> str | None:

@@ -27,6 +27,11 @@ MAX_LOW_CREDIT_THRESHOLD: Final = 1e12  # as large as any amount a provider repo
 
 REQUEST_TIMEOUT: Final = 15.0  # seconds, per HTTP request to a provider
 
+# Why a provider rejected an entry's credentials (translation keys, stored).
+REJECTION_INVALID_AUTH: Final = "invalid_auth"
+REJECTION_INVALID_AUTH_OR_IP: Final = "invalid_auth_or_ip"  # SMSC's error 2
+REJECTIONS: Final = (REJECTION_INVALID_AUTH, REJECTION_INVALID_AUTH_OR_IP)
+
 # Repair issues the integration raises (issue_id prefixes; one per entry).
 ISSUE_IP_BLOCKED: Final = "ip_blocked"
 ISSUE_IP_NOT_ALLOWED: Final = "ip_not_allowed"

@@ -31,6 +31,8 @@ from .const import (
     ISSUE_RATE_LIMITED,
     LOGGER,
     RATE_LIMITED_ISSUE_AFTER,
+    REJECTION_INVALID_AUTH,
+    REJECTION_INVALID_AUTH_OR_IP,
 )
 from .helpers import low_credit_threshold, update_interval_minutes
 from .providers import (
@@ -76,7 +78,9 @@ def update_interval(entry: ConfigEntry) -> timedelta:
 
 def auth_error_key(err: AuthenticationError) -> str:
     """Return the translation key that explains a rejected login."""
-    return "invalid_auth_or_ip" if err.ip_maybe_not_allowed else "invalid_auth"
+    if err.ip_maybe_not_allowed:
+        return REJECTION_INVALID_AUTH_OR_IP
+    return REJECTION_INVALID_AUTH
 
 
 # Most specific first: the translation key (shared by the config flow's form
@@ -323,7 +327,7 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
             # The site answered: whatever blocked it is over.
             self._delete_issue(ISSUE_IP_BLOCKED)
         if isinstance(err, AuthenticationError):
-            record.rejected = True
+            record.rejected = auth_error_key(err)
             return ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key=auth_error_key(err)
             )
@@ -351,7 +355,7 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         self.answer = self.record.answer = Answer(
             balance, now, now + self.update_interval.total_seconds()
         )
-        self.record.rejected = False
+        self.record.rejected = None
         self.record.refusals = 0
         # The only request of its window can wait for a later write; more
         # requests in one window must survive a crash (they count at restart).

@@ -102,7 +102,7 @@ async def async_get_config_entry_diagnostics(
     return {
         **diagnostics,
         "provider": {"key": spec.key, "name": spec.name, "host": host},
-        "credentials_rejected": record.rejected,
+        "credentials_rejected": record.rejected is not None,
         "refusals_in_a_row": record.refusals,
         "low_since": None if record.low_since is None else _timestamp(record.low_since),
         "limiter": _limiter(store.limiter(spec, host, login)),

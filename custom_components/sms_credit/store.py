@@ -35,6 +35,8 @@ from .const import (
     DOMAIN,
     LOGGER,
     MAX_UPDATE_INTERVAL,
+    REJECTION_INVALID_AUTH,
+    REJECTIONS,
     STORAGE_KEY,
     STORAGE_LAZY_SAVE_DELAY,
     STORAGE_SAVE_DELAY,
@@ -83,7 +85,9 @@ class EntryRecord:
     """What is stored of one config entry."""
 
     answer: Answer | None = None
-    rejected: bool = False
+    rejected: str | None = None
+    """Why the provider rejected the credentials (one of ``REJECTIONS``);
+    ``None`` while they are not rejected."""
     refusals: int = 0  # rate-limit refusals in a row
     low_since: float | None = None
     """When the current low-credit period began (wall clock), if one is on.
@@ -116,7 +120,7 @@ class _StoredLogin(TypedDict, total=False):
 
 class _StoredEntry(TypedDict, total=False):
     answer: dict[str, Any]
-    rejected: bool
+    rejected: str
     refusals: int
     low_since: float
 
@@ -188,12 +192,16 @@ class _Reader:
             self._bad(where)
         return self.mapping(value, where)
 
-    def flag(self, value: object, where: str) -> bool:
-        """A boolean; anything else (``"yes"``, ``1``) is invalid."""
-        if value is None or isinstance(value, bool):
-            return value is True
+    def rejection(self, value: object, where: str) -> str | None:
+        """Why credentials were rejected: a known key (``true``: stored by 0.1)."""
+        if value is None or value is False:
+            return None
+        if value is True:
+            return REJECTION_INVALID_AUTH  # the cause was not stored then
+        if isinstance(value, str) and value in REJECTIONS:
+            return value
         self._bad(where)
-        return False
+        return None
 
     def count(self, value: object, where: str) -> int:
         """A small non-negative integer."""
@@ -431,7 +439,9 @@ class LimitsStore:
             stored_entry = reader.record(raw, where)
             self._entries[entry_id] = EntryRecord(
                 answer=reader.answer(stored_entry.get("answer"), f"{where}.answer"),
-                rejected=reader.flag(stored_entry.get("rejected"), f"{where}.rejected"),
+                rejected=reader.rejection(
+                    stored_entry.get("rejected"), f"{where}.rejected"
+                ),
                 refusals=reader.count(
                     stored_entry.get("refusals"), f"{where}.refusals"
                 ),
@@ -538,8 +548,8 @@ def _entry_to_storage(record: EntryRecord) -> _StoredEntry:
     stored: _StoredEntry = {}
     if (answer := record.current_answer) is not None:
         stored["answer"] = _answer_to_storage(answer)
-    if record.rejected:
-        stored["rejected"] = True
+    if record.rejected is not None:
+        stored["rejected"] = record.rejected
     if record.refusals:
         stored["refusals"] = record.refusals
     if record.low_since is not None:

@@ -153,6 +153,20 @@ def test_no_homeassistant_import() -> None:
             id="a reseller: its own server, whose pages are unknown",
         ),
         pytest.param(
+            "smsc",
+            "https://user:secret@sms.example.com/",
+            "https://sms.example.com/",
+            "https://sms.example.com/",
+            id="a login in a stored address never reaches a link",
+        ),
+        pytest.param(
+            "smsc",
+            "http://[::1]:8099",
+            "http://[::1]:8099/",
+            "http://[::1]:8099/",
+            id="an IPv6 address",
+        ),
+        pytest.param(
             "agile",
             "https://http-api.agiletelecom.com",
             "https://secure.agiletelecom.com/",

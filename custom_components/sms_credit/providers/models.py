@@ -158,8 +158,14 @@ class ProviderSpec:
         A reseller's server: its own root, since its pages are unknown.
         """
         if (site := self.own_site(host)) is None:
+            # Host and port only: an address stored by an early release may
+            # hold a login and password (``https://user:pw@host``).
             parts = urlsplit(host.strip())
-            return f"{parts.scheme.lower()}://{parts.netloc.lower()}/"
+            name = parts.hostname or ""
+            if ":" in name:
+                name = f"[{name}]"  # an IPv6 address
+            port = f":{parts.port}" if parts.port is not None else ""
+            return f"{parts.scheme.lower()}://{name}{port}/"
         return self.panel_url.format(site=site)
 
     def help_page(self, host: str) -> str:
