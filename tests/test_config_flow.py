@@ -387,7 +387,7 @@ async def test_reconfigure_keeps_the_secret_when_left_empty(
     await other.start()
     try:
         result = await smsc_entry.start_reconfigure_flow(hass)
-        assert result["step_id"] == "reconfigure"
+        assert result["step_id"] == "reconfigure_password"
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {**custom(other.url), CONF_USERNAME: "demo"}
         )

@@ -252,7 +252,8 @@ def test_every_server_and_login_method_has_its_texts(language: str) -> None:
             expected.add(option)
             assert labels[option].startswith(host.removeprefix("https://") + " — ")
         for method in spec.auth_methods:
-            assert hasattr(SmsCreditConfigFlow, f"async_step_{method.key}")
             fields = {field.key for field in method.fields}
-            assert set(steps[method.key]["data"]) == {"host", *fields}
+            for step in (method.key, f"reconfigure_{method.key}"):
+                assert hasattr(SmsCreditConfigFlow, f"async_step_{step}")
+                assert set(steps[step]["data"]) == {"host", *fields}
     assert set(labels) == expected

@@ -470,7 +470,29 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the host or credentials of the same account."""
+        """Change the host or credentials of the same account.
+
+        The form is named after the entry's login method
+        (``reconfigure_password``, ``reconfigure_api_key``), so that each
+        has its own texts; its answers come back to the same step.
+        """
+        return await self._async_step_reconfigure(user_input)
+
+    async def async_step_reconfigure_password(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Reconfigure an entry that logs in with a password."""
+        return await self._async_step_reconfigure(user_input)
+
+    async def async_step_reconfigure_api_key(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Reconfigure an entry that logs in with an API key."""
+        return await self._async_step_reconfigure(user_input)
+
+    async def _async_step_reconfigure(
+        self, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
         entry = self._get_reconfigure_entry()
         spec = self._spec = provider_spec(entry.data)
         method = self._method = spec.auth_method(entry.data[CONF_AUTH_METHOD])
@@ -518,7 +540,7 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
             suggested[SECTION_ADVANCED] = {CONF_CUSTOM_HOST: entry.data[CONF_HOST]}
         suggested.update(user_input or {})
         return self.async_show_form(
-            step_id="reconfigure",
+            step_id=f"reconfigure_{method.key}",
             data_schema=self.add_suggested_values_to_schema(
                 self._credentials_schema(
                     spec,
