@@ -22,6 +22,7 @@ from homeassistant.components.blueprint.models import Blueprint
 from homeassistant.components.blueprint.schemas import BLUEPRINT_SCHEMA
 from homeassistant.const import EVENT_HOMEASSISTANT_STARTED, EVENT_STATE_CHANGED
 from homeassistant.core import CoreState, Event, HomeAssistant, ServiceCall, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 from homeassistant.util.yaml import load_yaml_dict
 import pytest
@@ -71,6 +72,7 @@ def test_valid_automation_blueprint() -> None:
         "notify_actions",
         "notify_entities",
         "title",
+        "notify_action",  # kept for automations made with an earlier version
         "repeat_hours",
     }
     sensors = blueprint.inputs["low_credit_sensors"]["selector"]["entity"]
@@ -524,12 +526,36 @@ async def test_automation_saved_with_the_old_text_input_still_runs(
     freezer: FrozenDateTimeFactory,
     tmp_path: Path,
 ) -> None:
-    """Made before the action selector: loads, and notifies in the sidebar."""
+    """Made before the action selector: its typed action still gets the alert."""
     await setup_entry(hass, smsc_entry)
     persistent = async_mock_service(hass, "persistent_notification", "create")
-    await low_credit_automation(hass, tmp_path, notify_action="notify.phone")
-    await credit_falls(hass, standin, freezer, persistent)
-    assert [call.data["message"] for call in persistent] == [MESSAGE]
+    phone = async_mock_service(hass, "notify", "phone")
+    await low_credit_automation(hass, tmp_path, notify_action=" notify.phone ")
+    await credit_falls(hass, standin, freezer, phone)
+    assert [call.data for call in phone] == [
+        {"title": "SMS credit is low", "message": MESSAGE}
+    ]
+    assert persistent == []  # instead of the default, not on top of it
+
+
+async def test_renamed_credit_sensor_still_shows_the_new_credit(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    tmp_path: Path,
+    phone: list[ServiceCall],
+) -> None:
+    """A renamed entity is added again, after Low credit: the message waits for it."""
+    await setup_entry(hass, smsc_entry)
+    er.async_get(hass).async_update_entity(CREDIT, new_entity_id="sensor.sms_money")
+    await settle(hass)
+    await low_credit_automation(hass, tmp_path, notify_actions=phone_action())
+    standin.smsc_accounts["demo"].balance = "5.25"
+    await advance(hass, freezer, INTERVAL, lambda: bool(phone))
+    assert [call.data["message"] for call in phone] == [MESSAGE]
+    state = hass.states.get(LOW_CREDIT)
+    assert state.attributes["credit_entity"] == "sensor.sms_money"
 
 
 @pytest.mark.parametrize("repeat_hours", [0, 1])

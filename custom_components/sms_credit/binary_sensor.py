@@ -13,9 +13,12 @@ from homeassistant.components.binary_sensor import (
 # The component root imports it without re-exporting it (HA 2026.10), so
 # mypy --strict only accepts the const module.
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
+from homeassistant.components.sensor import DOMAIN as SENSOR_DOMAIN
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .const import DOMAIN
 from .coordinator import SmsCreditConfigEntry
 from .entity import SmsCreditEntity
 from .helpers import low_credit_threshold
@@ -42,8 +45,9 @@ async def async_setup_entry(
 class SmsCreditLowCreditSensor(SmsCreditEntity, BinarySensorEntity):
     """On while the credit is below the user's threshold.
 
-    Its attributes say which threshold, since when, and whether the low
-    period is news (see :attr:`SmsCreditCoordinator.newly_low`).
+    Its attributes say which threshold, since when, whether the low period
+    is news (see :attr:`SmsCreditCoordinator.newly_low`), and which sensor
+    shows the credit (its entity ID may be renamed, or in another language).
     """
 
     @property
@@ -55,10 +59,14 @@ class SmsCreditLowCreditSensor(SmsCreditEntity, BinarySensorEntity):
     @property
     @override
     def extra_state_attributes(self) -> Mapping[str, Any]:
-        """The threshold, and the low period: when it began, and if it is news."""
+        """The threshold, the low period (when it began, if it is news), the credit."""
         coordinator = self.coordinator
+        credit = er.async_get(self.hass).async_get_entity_id(
+            SENSOR_DOMAIN, DOMAIN, f"{coordinator.config_entry.entry_id}_credit"
+        )
         return {
             "threshold": float(low_credit_threshold(coordinator.config_entry.options)),
             "low_since": coordinator.low_since,
             "newly_low": coordinator.newly_low,
+            "credit_entity": credit,
         }
