@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.const import CONF_API_KEY, CONF_HOST, CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -694,3 +697,31 @@ async def test_options_say_their_ranges_in_their_own_words(
     }
     placeholders = result["description_placeholders"]
     assert (placeholders["min_interval"], placeholders["max_interval"]) == ("1", "1440")
+
+
+async def test_form_says_until_when_the_provider_makes_it_wait(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The form's "try again after" is the provider's wait, in add and reconfigure."""
+    wait = timedelta(hours=2)
+    until = f"{dt_util.as_local(dt_util.utcnow() + wait):%H:%M}"
+    standin.respond_next(429, headers={"Retry-After": str(int(wait.total_seconds()))})
+    result = await start(hass, "agile", "password")
+    answer = {**custom(standin.url), CONF_USERNAME: "demo", CONF_PASSWORD: "pw"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], answer)
+    assert result["errors"] == {"base": "rate_limited"}
+    assert result["description_placeholders"]["until"] == until
+
+    await setup_entry(hass, smsc_entry)
+    standin.respond_next(200, '{"error": "too many", "error_code": 9}')
+    result = await smsc_entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**custom(standin.url), CONF_USERNAME: "demo"}
+    )
+    assert result["errors"] == {"base": "rate_limited"}
+    # SMSC's error 9 pauses the login for a minute.
+    pause = f"{dt_util.as_local(dt_util.utcnow() + timedelta(minutes=1)):%H:%M}"
+    assert result["description_placeholders"]["until"] == pause

@@ -240,6 +240,12 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
         host = spec.default_host
         if user_input is not None:
             host = chosen_host(spec, user_input, spec.default_host)
+        # One set for the try and the form: the try adds until when a wait
+        # it meets lasts, for its form error.
+        placeholders = _placeholders(
+            spec, host if valid_base_url(host) else spec.default_host
+        )
+        if user_input is not None:
             if not valid_base_url(host):
                 errors[SECTION_ADVANCED] = "invalid_host"
             elif not (
@@ -250,14 +256,10 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
                 )
             ):
                 self._abort_if_same_account(data)
-                placeholders = _placeholders(spec, host)
                 errors = await self._async_try(data, placeholders)
                 if not errors:
                     self._data = data
                     return await self.async_step_threshold()
-        placeholders = _placeholders(
-            spec, host if valid_base_url(host) else spec.default_host
-        )
         return self.async_show_form(
             step_id=method.key,
             data_schema=self.add_suggested_values_to_schema(
@@ -500,6 +502,11 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
         host = entry.data[CONF_HOST]
         if user_input is not None:
             host = chosen_host(spec, user_input, entry.data[CONF_HOST])
+        # One set for the try and the form (see the add step).
+        placeholders = _placeholders(
+            spec, host if valid_base_url(host) else entry.data[CONF_HOST]
+        )
+        if user_input is not None:
             if not valid_base_url(host):
                 errors[SECTION_ADVANCED] = "invalid_host"
             elif not (
@@ -519,9 +526,7 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
                     errors = {CONF_USERNAME: "wrong_account"}
                 else:
                     self._abort_if_same_account(data, but=entry)
-                    errors = await self._async_try(
-                        data, _placeholders(spec, host), entry
-                    )
+                    errors = await self._async_try(data, placeholders, entry)
                 if not errors:
                     return self.async_update_reload_and_abort(
                         entry,
@@ -552,9 +557,7 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
                 suggested,
             ),
             errors=errors,
-            description_placeholders=_placeholders(
-                spec, host if valid_base_url(host) else entry.data[CONF_HOST]
-            ),
+            description_placeholders=placeholders,
         )
 
     @staticmethod
