@@ -222,6 +222,18 @@ def phone(hass: HomeAssistant) -> list[ServiceCall]:
     return async_mock_service(hass, "notify", "phone")
 
 
+@pytest.fixture
+async def watched(
+    hass: HomeAssistant,
+    smsc_entry: MockConfigEntry,
+    tmp_path: Path,
+    phone: list[ServiceCall],
+) -> None:
+    """The demo account set up, and the blueprint's automation notifying the phone."""
+    await setup_entry(hass, smsc_entry)
+    await low_credit_automation(hass, tmp_path, notify_actions=phone_action())
+
+
 async def test_notifies_once_when_credit_falls(
     hass: HomeAssistant,
     standin: StandinProvider,
@@ -289,14 +301,12 @@ async def test_default_action_is_a_persistent_notification(
 
 async def test_threshold_raised_above_the_credit_notifies_once(
     hass: HomeAssistant,
+    watched: None,
     smsc_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
-    tmp_path: Path,
     phone: list[ServiceCall],
 ) -> None:
     """The options apply live: low credit turns on, never unavailable, one message."""
-    await setup_entry(hass, smsc_entry)
-    await low_credit_automation(hass, tmp_path, notify_actions=phone_action())
     low_states, credit_states = states_of(hass, LOW_CREDIT), states_of(hass, CREDIT)
 
     await set_threshold(hass, smsc_entry, 200)
@@ -317,15 +327,12 @@ async def test_threshold_raised_above_the_credit_notifies_once(
 
 async def test_drop_through_unavailable_is_notified(
     hass: HomeAssistant,
+    watched: None,
     standin: StandinProvider,
-    smsc_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
-    tmp_path: Path,
     phone: list[ServiceCall],
 ) -> None:
     """Off → unavailable → on: the credit fell during the outage."""
-    await setup_entry(hass, smsc_entry)
-    await low_credit_automation(hass, tmp_path, notify_actions=phone_action())
     low_states = states_of(hass, LOW_CREDIT)
     standin.respond_next(503, "Service Unavailable")
     await advance(hass, freezer, INTERVAL)
@@ -340,15 +347,12 @@ async def test_drop_through_unavailable_is_notified(
 
 async def test_low_through_an_outage_is_not_notified_again(
     hass: HomeAssistant,
+    watched: None,
     standin: StandinProvider,
-    smsc_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
-    tmp_path: Path,
     phone: list[ServiceCall],
 ) -> None:
     """On → unavailable → on: the same low period, already notified."""
-    await setup_entry(hass, smsc_entry)
-    await low_credit_automation(hass, tmp_path, notify_actions=phone_action())
     await credit_falls(hass, standin, freezer, phone)
     since = hass.states.get(LOW_CREDIT).attributes["low_since"]
     low_states = states_of(hass, LOW_CREDIT)
@@ -367,15 +371,13 @@ async def test_low_through_an_outage_is_not_notified_again(
 
 async def test_reload_while_low_does_not_notify_again(
     hass: HomeAssistant,
+    watched: None,
     standin: StandinProvider,
     smsc_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
-    tmp_path: Path,
     phone: list[ServiceCall],
 ) -> None:
     """A reload shows the sensor unavailable, then on again: same period."""
-    await setup_entry(hass, smsc_entry)
-    await low_credit_automation(hass, tmp_path, notify_actions=phone_action())
     await credit_falls(hass, standin, freezer, phone)
     low_states = states_of(hass, LOW_CREDIT)
 
@@ -389,15 +391,13 @@ async def test_reload_while_low_does_not_notify_again(
 
 async def test_drop_found_by_a_reload_is_notified(
     hass: HomeAssistant,
+    watched: None,
     standin: StandinProvider,
     smsc_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
-    tmp_path: Path,
     phone: list[ServiceCall],
 ) -> None:
     """Unavailable → on after a reload that finds the credit fallen."""
-    await setup_entry(hass, smsc_entry)
-    await low_credit_automation(hass, tmp_path, notify_actions=phone_action())
     standin.smsc_accounts["demo"].balance = "5.25"
     await advance(hass, freezer, 60)
     assert await hass.config_entries.async_reload(smsc_entry.entry_id)
@@ -407,15 +407,13 @@ async def test_drop_found_by_a_reload_is_notified(
 
 async def test_restart_while_low_does_not_notify_again(
     hass: HomeAssistant,
+    watched: None,
     standin: StandinProvider,
     smsc_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
-    tmp_path: Path,
     phone: list[ServiceCall],
 ) -> None:
     """At start-up the sensor turns on again while low: already notified."""
-    await setup_entry(hass, smsc_entry)
-    await low_credit_automation(hass, tmp_path, notify_actions=phone_action())
     await credit_falls(hass, standin, freezer, phone)
     since = hass.states.get(LOW_CREDIT).attributes["low_since"]
 
@@ -429,15 +427,13 @@ async def test_restart_while_low_does_not_notify_again(
 
 async def test_drop_while_stopped_is_notified_at_start(
     hass: HomeAssistant,
+    watched: None,
     standin: StandinProvider,
     smsc_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
-    tmp_path: Path,
     phone: list[ServiceCall],
 ) -> None:
     """The credit fell while Home Assistant was off: notified once it started."""
-    await setup_entry(hass, smsc_entry)
-    await low_credit_automation(hass, tmp_path, notify_actions=phone_action())
 
     def spend() -> None:
         standin.smsc_accounts["demo"].balance = "5.25"
