@@ -33,15 +33,24 @@ Behaviour:
   authorisation failure of an IP within 30 minutes blocks it for 30 minutes
   (error 4), and every request from that IP during the block prolongs it by
   another 30 minutes (:attr:`StandinProvider.during_block` counts them, per
-  IP; a well-behaved client keeps it at zero); more than 10 balance
-  requests of one login within 60 s give error 9
-  (:attr:`StandinProvider.smsc_max_per_minute`). The "15 simultaneous
-  requests" rule is not emulated.
+  IP; a well-behaved client keeps it at zero). Failures and blocks apply to
+  the source IP at one site (the ``Host`` the request named, without
+  ``www.``), so that accounts on several sites can share one IP; a block
+  set without a site applies to every site. More than 10 balance requests
+  of one login within 60 s give error 9
+  (:attr:`StandinProvider.smsc_max_per_minute`), and so does a 15th
+  request of one login in flight at once.
 * Agile Telecom (``/services/sms/credit``): GET with Basic or
   ``X-Api-Key``; 401 without credentials (empty body) or with wrong ones
   (JSend code 1, or 11 for an unknown user); 403 with JSend code 100 for an
   IP outside :attr:`StandinProvider.allowed_ips`; 429 with ``Retry-After``
-  above :attr:`StandinProvider.agile_max_per_minute` requests a minute.
+  above :attr:`StandinProvider.agile_max_per_minute` requests a minute (per
+  account).
+
+Each account may also have an allow-list of its own (``allowed_ips``),
+refused as the global one is. Every request is logged with what it got
+(:attr:`StandinProvider.log`, :class:`Exchange`): the ground truth the soak
+test checks the integration against.
 
 Control API (JSON, same port):
 
@@ -59,7 +68,9 @@ Control API (JSON, same port):
   account.
 * ``POST /_standin/respond_next``: queue forced answers for the next
   provider requests: ``{"status": 503, "body": "...", "headers": {},
-  "count": 1}``.
+  "count": 1}``; with ``"login": "demo"`` only for that login's requests,
+  with ``"action": "reset"`` the connection is closed instead of answered,
+  with ``"action": "hang"`` nothing is answered for ``hang_seconds``.
 """
 
 from __future__ import annotations
@@ -84,6 +95,9 @@ AGILE_PATH = "/services/sms/credit"
 SMSC_REQUESTS_PER_MINUTE = 10
 SMSC_FAILURES_BEFORE_BLOCK = 5
 SMSC_BLOCK_SECONDS = 1800.0
+SMSC_MAX_IN_FLIGHT = 15  # the 15th request of one login at once is refused
+
+ARRIVED = web.RequestKey("arrived", float)
 
 SMSC_ERRORS = {
     1: "parameters error",
@@ -102,6 +116,8 @@ class Account:
     balance: str = "100.50"
     credit: str = "0"
     currency: str = "RUR"
+    allowed_ips: list[str] | None = None
+    """The account's own allow-list (``None``: every IP)."""
 
 
 @dataclass(frozen=True)
@@ -117,16 +133,59 @@ class Seen:
 
 
 @dataclass(frozen=True)
+class Exchange:
+    """One provider request and what the stand-in did with it.
+
+    ``at`` is on the stand-in's clock, when the request arrived; ``login``
+    is the account it named (``""``: none known). ``outcome`` is one of
+    :data:`OUTCOMES`; ``balance`` is set for ``"ok"`` only.
+    """
+
+    at: float
+    provider: str
+    site: str
+    ip: str
+    login: str
+    outcome: str
+    status: int = 200
+    balance: str | None = None
+    retry_after: float | None = None
+    source: str = ""  # who sent it, as the test said (StandinProvider.source)
+
+
+OUTCOMES = (
+    "ok",  # the balance
+    "rejected",  # wrong credentials, or (SMSC error 2) an IP not allowed
+    "not_allowed",  # Agile: the IP is not on the allow-list (403)
+    "blocked",  # SMSC error 4
+    "rate_limited",  # SMSC error 9, Agile 429
+    "bad_request",  # no credentials at all
+    "forced",  # an answer queued with respond_next
+    "reset",  # the connection was closed without an answer
+    "hang",  # no answer at all
+)
+
+
+@dataclass(frozen=True)
 class Forced:
-    """An answer given instead of the normal one."""
+    """An answer given instead of the normal one (or none: ``action``)."""
 
     status: int
     body: bytes = b""
     headers: Mapping[str, str] = field(default_factory=dict)
+    action: str = "answer"  # or "reset", "hang"
+    outcome: str = "forced"  # what it stands for in the log (one of OUTCOMES)
 
 
 def _md5(text: str) -> str:
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def _site_of(request: web.Request) -> str:
+    """The site a request was sent to: its host name, without ``www.``."""
+    name = (request.host.rsplit(":", 1)[0] if request.host else "").lower()
+    first, _, rest = name.partition(".")
+    return rest if rest and first.rstrip("2345") == "www" else name
 
 
 def _within(window: deque[float], now: float, period: float) -> deque[float]:
@@ -151,15 +210,27 @@ class StandinProvider:
         self.smsc_max_per_minute = SMSC_REQUESTS_PER_MINUTE
         self.agile_max_per_minute: int | None = None
         self.delay = 0.0
+        self.hang_seconds = 60.0
+        self.hanging = 0  # requests held by a forced "hang" now
+        self.source = ""  # a test's label for whoever sends requests now
+        # API keys replaced by change_secret, and whose they were.
+        self._retired_keys: dict[str, str] = {}
         self.seen: list[Seen] = []
+        self.log: list[Exchange] = []
+        self.keep_seen = True
         self.requests: Counter[str] = Counter()
         self._forced: deque[Forced] = deque()
+        self._forced_for: dict[str, deque[Forced]] = {}
         self._smsc_windows: dict[str, deque[float]] = {}
-        self._smsc_failures: dict[str, deque[float]] = {}
-        self._smsc_blocked_until: dict[str, float] = {}
+        # Keyed (site, IP); the site "*" stands for every site.
+        self._smsc_failures: dict[tuple[str, str], deque[float]] = {}
+        self._smsc_blocked_until: dict[tuple[str, str], float] = {}
         # Requests that arrived while their IP was blocked (each prolonged it).
         self.during_block: Counter[str] = Counter()
-        self._agile_window: deque[float] = deque()
+        self._agile_windows: dict[str, deque[float]] = {}
+        # Requests of one login in flight now, and the most ever seen.
+        self.in_flight: Counter[str] = Counter()
+        self.most_in_flight: Counter[str] = Counter()
         self._running = asyncio.Event()
         self._running.set()
         self._closing = asyncio.Event()
@@ -201,10 +272,25 @@ class StandinProvider:
         *,
         headers: Mapping[str, str] | None = None,
         count: int = 1,
+        login: str | None = None,
+        action: str = "answer",
+        outcome: str | None = None,
     ) -> None:
-        """Answer the next ``count`` provider requests with this, whatever they ask."""
+        """Answer the next ``count`` provider requests with this, whatever they ask.
+
+        With ``login``, only that login's requests (before any other forced
+        answer). ``action="reset"`` closes the connection instead;
+        ``action="hang"`` answers nothing for :attr:`hang_seconds`.
+        ``outcome`` says what the answer stands for in :attr:`log` (by
+        default ``"forced"``, or the action).
+        """
         raw = body.encode() if isinstance(body, str) else body
-        self._forced.extend([Forced(status, raw, dict(headers or {}))] * count)
+        logged = outcome or ("forced" if action == "answer" else action)
+        forced = [Forced(status, raw, dict(headers or {}), action, logged)] * count
+        if login is None:
+            self._forced.extend(forced)
+        else:
+            self._forced_for.setdefault(login, deque()).extend(forced)
 
     fail_next = respond_next
 
@@ -219,12 +305,14 @@ class StandinProvider:
     def reset(self) -> None:
         """Forget request windows, failures, blocks, queued answers and counts."""
         self._forced.clear()
+        self._forced_for.clear()
         self._smsc_windows.clear()
         self._smsc_failures.clear()
         self._smsc_blocked_until.clear()
         self.during_block.clear()
-        self._agile_window.clear()
+        self._agile_windows.clear()
         self.seen.clear()
+        self.log.clear()
         self.requests.clear()
 
     # Request handling common to both providers
@@ -237,77 +325,218 @@ class StandinProvider:
             if request.method == "POST":
                 form = {k: str(v) for k, v in (await request.post()).items()}
             self.requests[request.path] += 1
-            self.seen.append(
-                Seen(
-                    request.method,
-                    request.path,
-                    dict(request.query),
-                    form,
-                    dict(request.headers),
-                    request.remote,
+            if self.keep_seen:
+                self.seen.append(
+                    Seen(
+                        request.method,
+                        request.path,
+                        dict(request.query),
+                        form,
+                        dict(request.headers),
+                        request.remote,
+                    )
                 )
+            params = {**request.query, **form}
+            login = self._login_of(request, params)
+            self.in_flight[login] += 1
+            self.most_in_flight[login] = max(
+                self.most_in_flight[login], self.in_flight[login]
             )
-            await self._running.wait()
-            if self.delay:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._closing.wait(), self.delay)
-            if self._forced:
-                forced = self._forced.popleft()
-                return web.Response(
-                    status=forced.status, body=forced.body, headers=forced.headers
-                )
-            return handler(request, {**request.query, **form})
+            try:
+                return await self._answer(request, handler, params, login)
+            finally:
+                self.in_flight[login] -= 1
 
         return handle
 
-    def block(self, ip: str = "127.0.0.1", seconds: float = SMSC_BLOCK_SECONDS) -> None:
-        """Block ``ip`` at SMSC as if it had failed to log in five times."""
-        self._smsc_blocked_until[ip] = self.clock() + seconds
+    async def _answer(
+        self,
+        request: web.Request,
+        handler: Callable[[web.Request, dict[str, str]], web.Response],
+        params: dict[str, str],
+        login: str,
+    ) -> web.Response:
+        arrived = self.clock()
+        await self._running.wait()
+        if self.delay:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), self.delay)
+        queue = self._forced_for.get(login)
+        if queue or self._forced:
+            forced = queue.popleft() if queue else self._forced.popleft()
+            request[ARRIVED] = arrived
+            self._log(
+                request,
+                login,
+                forced.outcome,
+                forced.status,
+                retry_after=_seconds(forced.headers.get("Retry-After")),
+            )
+            if forced.action == "hang":
+                self.hanging += 1
+                try:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._closing.wait(), self.hang_seconds)
+                finally:
+                    self.hanging -= 1
+            elif forced.action == "reset" and request.transport is not None:
+                request.transport.close()
+            return web.Response(
+                status=forced.status, body=forced.body, headers=forced.headers
+            )
+        request[ARRIVED] = arrived
+        return handler(request, params)
 
-    def smsc_blocked_until(self, ip: str = "127.0.0.1") -> float | None:
-        """When SMSC's block of ``ip`` ends (stand-in clock), if it is blocked."""
-        until = self._smsc_blocked_until.get(ip)
-        return until if until is not None and until > self.clock() else None
+    def _login_of(self, request: web.Request, params: Mapping[str, str]) -> str:
+        """The login a request names (``""``: none known)."""
+        if request.path == SMSC_PATH:
+            if apikey := params.get("apikey"):
+                accounts = self.smsc_accounts.items()
+                found = (n for n, a in accounts if a.api_key == apikey)
+                return next(found, self._retired_keys.get(apikey, ""))
+            return params.get("login", "")
+        if api_key := request.headers.get("X-Api-Key"):
+            accounts = self.agile_accounts.items()
+            found = (n for n, a in accounts if a.api_key == api_key)
+            return next(found, self._retired_keys.get(api_key, ""))
+        if authorization := request.headers.get("Authorization"):
+            return _basic_credentials(authorization)[0]
+        return ""
 
-    def _ip_allowed(self, request: web.Request) -> bool:
-        return self.allowed_ips is None or request.remote in self.allowed_ips
+    def _log(
+        self,
+        request: web.Request,
+        login: str,
+        outcome: str,
+        status: int = 200,
+        *,
+        balance: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        self.log.append(
+            Exchange(
+                request.get(ARRIVED, self.clock()),
+                "smsc" if request.path == SMSC_PATH else "agile",
+                _site_of(request),
+                request.remote or "",
+                login,
+                outcome,
+                status,
+                balance,
+                retry_after,
+                self.source,
+            )
+        )
+
+    def block(
+        self,
+        ip: str = "127.0.0.1",
+        seconds: float = SMSC_BLOCK_SECONDS,
+        *,
+        site: str = "*",
+    ) -> None:
+        """Block ``ip`` at SMSC as if it had failed to log in five times.
+
+        At one ``site`` (a host name without ``www.``), or at every site;
+        ``seconds <= 0`` lifts the block (at every site: every block of ``ip``).
+        """
+        if seconds <= 0 and site == "*":
+            for key in [key for key in self._smsc_blocked_until if key[1] == ip]:
+                del self._smsc_blocked_until[key]
+        self._smsc_blocked_until[site, ip] = self.clock() + seconds
+
+    def smsc_blocked_until(
+        self, ip: str = "127.0.0.1", *, site: str = "*"
+    ) -> float | None:
+        """When SMSC's block of ``ip`` at ``site`` ends (stand-in clock), if any.
+
+        A block of every site counts at each site.
+        """
+        until = max(
+            self._smsc_blocked_until.get(("*", ip), -math.inf),
+            self._smsc_blocked_until.get((site, ip), -math.inf),
+        )
+        return until if until > self.clock() else None
+
+    def change_secret(
+        self,
+        provider: str,
+        login: str,
+        *,
+        password: str | None = None,
+        api_key: str | None = None,
+    ) -> None:
+        """Change an account's password or API key, as its owner would.
+
+        Requests with the old key are still logged under ``login``.
+        """
+        account = (self.smsc_accounts if provider == "smsc" else self.agile_accounts)[
+            login
+        ]
+        if password is not None:
+            account.password = password
+        if api_key is not None:
+            if account.api_key is not None:
+                self._retired_keys[account.api_key] = login
+            account.api_key = api_key
+
+    def _ip_allowed(self, request: web.Request, account: Account | None) -> bool:
+        return all(
+            allowed is None or request.remote in allowed
+            for allowed in (
+                self.allowed_ips,
+                None if account is None else account.allowed_ips,
+            )
+        )
 
     # SMSC
 
     def _smsc(self, request: web.Request, params: dict[str, str]) -> web.Response:
         fmt = params.get("fmt", "1")
-        ip = request.remote or ""
+        ip, site = request.remote or "", _site_of(request)
         now = self.clock()
-        if self._smsc_blocked_until.get(ip, -math.inf) > now:
+        login = self._login_of(request, params)
+
+        def error(code: int, outcome: str) -> web.Response:
+            self._log(request, login, outcome)
+            return self._smsc_error(fmt, code)
+
+        if self.smsc_blocked_until(ip, site=site) is not None:
             # Knocking on a blocked door keeps it shut for longer.
-            self._smsc_blocked_until[ip] = now + SMSC_BLOCK_SECONDS
+            for key in (("*", ip), (site, ip)):
+                if self._smsc_blocked_until.get(key, -math.inf) > now:
+                    self._smsc_blocked_until[key] = now + SMSC_BLOCK_SECONDS
             self.during_block[ip] += 1
-            return self._smsc_error(fmt, 4)
-        login, psw, apikey = (params.get(k, "") for k in ("login", "psw", "apikey"))
-        if not (login and psw) and not apikey:
-            return self._smsc_error(fmt, 1)
-        if not self._ip_allowed(request):
-            return self._smsc_error(fmt, 2)
-        if apikey:
-            login = next(
-                (n for n, a in self.smsc_accounts.items() if a.api_key == apikey), ""
-            )
+            return error(4, "blocked")
+        psw, apikey = params.get("psw", ""), params.get("apikey", "")
+        if not (params.get("login") and psw) and not apikey:
+            return error(1, "bad_request")
         account = self.smsc_accounts.get(login)
-        if account is None or (
-            not apikey and psw not in (account.password, _md5(account.password))
+        if (
+            account is None
+            or not self._ip_allowed(request, account)
+            or (apikey and apikey != account.api_key)
+            or (not apikey and psw not in (account.password, _md5(account.password)))
         ):
+            # Error 2, whatever the cause: each counts towards the block.
             failures = _within(
-                self._smsc_failures.setdefault(ip, deque()), now, SMSC_BLOCK_SECONDS
+                self._smsc_failures.setdefault((site, ip), deque()),
+                now,
+                SMSC_BLOCK_SECONDS,
             )
             failures.append(now)
             if len(failures) >= SMSC_FAILURES_BEFORE_BLOCK:
-                self._smsc_blocked_until[ip] = now + SMSC_BLOCK_SECONDS
+                self._smsc_blocked_until[site, ip] = now + SMSC_BLOCK_SECONDS
                 failures.clear()
-            return self._smsc_error(fmt, 2)
+            return error(2, "rejected")
         window = _within(self._smsc_windows.setdefault(login, deque()), now, 60.0)
-        if len(window) >= self.smsc_max_per_minute:
-            return self._smsc_error(fmt, 9)
+        if (
+            len(window) >= self.smsc_max_per_minute
+            or self.in_flight[login] >= SMSC_MAX_IN_FLIGHT
+        ):
+            return error(9, "rate_limited")
         window.append(now)
+        self._log(request, login, "ok", balance=account.balance)
         return self._smsc_balance(fmt, account, currency=params.get("cur") == "1")
 
     @staticmethod
@@ -345,19 +574,25 @@ class StandinProvider:
 
     # Agile Telecom
 
-    def _agile(self, request: web.Request, _params: dict[str, str]) -> web.Response:
-        if not self._ip_allowed(request):
+    def _agile(self, request: web.Request, params: dict[str, str]) -> web.Response:
+        login = self._login_of(request, params)
+        if not self._ip_allowed(request, self.agile_accounts.get(login)):
+            self._log(request, login, "not_allowed", 403)
             return _jsend(403, "Source IP is not allowed", 100)
         account = self._agile_account(request)
         if not isinstance(account, Account):
+            outcome = "rejected" if account.body else "bad_request"
+            self._log(request, login, outcome, 401)
             return account
         if self.agile_max_per_minute is not None:
             now = self.clock()
-            window = _within(self._agile_window, now, 60.0)
+            window = _within(self._agile_windows.setdefault(login, deque()), now, 60.0)
             if len(window) >= self.agile_max_per_minute:
                 wait = math.ceil(window[0] + 60.0 - now) if window else 60
+                self._log(request, login, "rate_limited", 429, retry_after=wait)
                 return web.Response(status=429, headers={"Retry-After": str(wait)})
             window.append(now)
+        self._log(request, login, "ok", balance=account.balance)
         return web.Response(
             text=f'{{"credit": {account.balance}}}', content_type="application/json"
         )
@@ -391,8 +626,8 @@ class StandinProvider:
             "agile_max_per_minute": self.agile_max_per_minute,
             "delay": self.delay,
             "blocked": {
-                ip: math.ceil(until - self.clock())
-                for ip, until in self._smsc_blocked_until.items()
+                (ip if site == "*" else f"{ip}@{site}"): math.ceil(until - self.clock())
+                for (site, ip), until in self._smsc_blocked_until.items()
                 if until > self.clock()
             },
             "requests": dict(self.requests),
@@ -410,8 +645,9 @@ class StandinProvider:
             for login, values in changes.get(key, {}).items():
                 merged = asdict(accounts.get(login, Account("")))
                 accounts[login] = Account(**(merged | values))
-        for ip, seconds in changes.get("blocked", {}).items():
-            self.block(str(ip), float(seconds))
+        for key, seconds in changes.get("blocked", {}).items():
+            ip, _, site = str(key).partition("@")
+            self.block(ip, float(seconds), site=site or "*")
         for key in (
             "allowed_ips",
             "smsc_max_per_minute",
@@ -439,6 +675,8 @@ class StandinProvider:
                 str(data.get("body", "")),
                 headers=data.get("headers"),
                 count=int(data.get("count", 1)),
+                login=data.get("login"),
+                action=str(data.get("action", "answer")),
             )
         except (ValueError, TypeError, KeyError, AttributeError) as err:
             return web.json_response({"error": str(err)}, status=400)
@@ -454,6 +692,14 @@ def _basic_credentials(authorization: str) -> tuple[str, str | None]:
         return "", None
     login, _, password = decoded.partition(":")
     return (login, password) if scheme.lower() == "basic" else ("", None)
+
+
+def _seconds(value: str | None) -> float | None:
+    """A ``Retry-After`` in seconds, if it is one."""
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _jsend(status: int, message: str, code: int) -> web.Response:

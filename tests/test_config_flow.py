@@ -306,6 +306,8 @@ async def test_unexpected_error_is_caught(
         ("http://127.0.0.1:8099", True),
         ("http://localhost:8099", True),
         ("http://[::1]:8099", True),
+        ("http://standin.localhost:8099", True),  # loopback by RFC 6761
+        ("http://localhost.example", False),
         ("http://smsc.ru", False),
         ("http://192.168.1.5", False),
         ("ftp://smsc.ru", False),

@@ -309,7 +309,8 @@ def valid_base_url(url: str) -> bool:
 
 
 def _is_loopback(host: str) -> bool:
-    if host == "localhost":
+    # Names under .localhost are loopback by definition (RFC 6761, 6.3).
+    if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
         return ipaddress.ip_address(host).is_loopback

@@ -102,7 +102,7 @@ async def test_smsc_errors(
         session, standin, {"login": "demo", "psw": md5, "cur": "1"}
     )
     assert body == b"100.50,RUR"
-    standin._smsc_blocked_until["127.0.0.1"] = standin.clock() + 10
+    standin.block(seconds=10)
     _, body = await smsc_raw(session, standin, {"apikey": "x", "fmt": "0"})
     with pytest.raises(IpBlockedError):
         parse_smsc_response(200, body, {})
