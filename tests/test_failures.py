@@ -7,7 +7,11 @@ import logging
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.repairs import repairs_flow_manager
-from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    ConfigEntryDisabler,
+    ConfigEntryState,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
@@ -363,3 +367,82 @@ async def test_until_names_the_day_when_it_is_not_today(
     assert wait_placeholders(5 * 60) == {"until": "23:55"}
     tomorrow = (dt_util.now() + timedelta(minutes=20)).date().isoformat()
     assert wait_placeholders(20 * 60) == {"until": f"{tomorrow} 00:10"}
+
+
+async def test_allow_list_repair_stays_through_reloads_the_limiter_holds_back(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    agile_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Found by the soak: a burst of reloads lost the allow-list repair.
+
+    Agile refuses Home Assistant's IP; the user reloads the entry again and
+    again. The reload the limiter holds back (its window is full) sends
+    nothing, so nothing says the IP is allowed now: the repair stays. It
+    goes when a good answer comes, and when the entry is disabled.
+    """
+    standin.agile_accounts["demo"].allowed_ips = ["192.0.2.1"]
+    await setup_entry(hass, agile_entry)
+    assert issue(hass, "ip_not_allowed") is not None
+    for _ in range(11):  # the 11th within a minute is held back
+        await hass.config_entries.async_reload(agile_entry.entry_id)
+        await tick(hass, freezer, 1)
+        assert issue(hass, "ip_not_allowed") is not None
+    assert standin.requests[AGILE_PATH] == 10
+    await hass.config_entries.async_set_disabled_by(
+        agile_entry.entry_id, ConfigEntryDisabler.USER
+    )
+    await hass.async_block_till_done()
+    assert issue(hass, "ip_not_allowed") is None  # a disabled account has none
+    standin.agile_accounts["demo"].allowed_ips = None
+    await hass.config_entries.async_set_disabled_by(agile_entry.entry_id, None)
+    await tick(hass, freezer, 61)
+    assert hass.states.get(AGILE_CREDIT).state == "100.50"
+    assert issue(hass, "ip_not_allowed") is None
+
+
+async def test_a_rejected_login_ends_the_allow_list_and_rate_repairs(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    agile_entry: MockConfigEntry,
+) -> None:
+    """Found by the soak: the allow-list repair stayed after a 401.
+
+    Agile checks the source IP before the credentials: a 401 says the IP is
+    allowed now, and it is no rate-limit refusal either. Only the reauth
+    flow is left, for what is wrong now.
+    """
+    await setup_entry(hass, agile_entry)
+    coordinator = agile_entry.runtime_data
+    standin.respond_next(429, headers={"Retry-After": "1"}, count=3)
+    for _ in range(3):
+        coordinator.limiter.paused_until = 0  # the waits are not what is tested
+        await coordinator.async_refresh()
+    assert issue(hass, "rate_limited") is not None
+    standin.agile_accounts["demo"].allowed_ips = ["192.0.2.1"]
+    coordinator.limiter.paused_until = 0
+    await coordinator.async_refresh()
+    assert issue(hass, "ip_not_allowed") is not None
+    standin.agile_accounts["demo"].allowed_ips = None
+    standin.change_secret("agile", "demo", api_key="another-key")
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert issue(hass, "ip_not_allowed") is None
+    assert issue(hass, "rate_limited") is None
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_disabling_an_entry_that_retries_its_set_up_ends_its_repair(
+    hass: HomeAssistant, standin: StandinProvider, agile_entry: MockConfigEntry
+) -> None:
+    """Refused at set-up (retrying), then disabled: no repair is left behind."""
+    standin.allowed_ips = ["192.0.2.1"]
+    await setup_entry(hass, agile_entry)
+    assert agile_entry.state is ConfigEntryState.SETUP_RETRY
+    assert issue(hass, "ip_not_allowed") is not None
+    await hass.config_entries.async_set_disabled_by(
+        agile_entry.entry_id, ConfigEntryDisabler.USER
+    )
+    assert issue(hass, "ip_not_allowed") is None

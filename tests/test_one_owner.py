@@ -17,7 +17,12 @@ from typing import Any
 import aiohttp
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.repairs import repairs_flow_manager
-from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    SOURCE_USER,
+    ConfigEntryDisabler,
+    ConfigEntryState,
+)
 from homeassistant.const import CONF_API_KEY, CONF_HOST, CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -567,16 +572,24 @@ async def test_10_typed_logins_are_not_kept(
 # 11. Repair issues go with their cause; refusals counted in a row.
 
 
-async def test_11_issues_go_when_the_entry_unloads(
+async def test_11_issues_go_when_the_entry_is_disabled(
     hass: HomeAssistant, standin: StandinProvider
 ) -> None:
-    """Unloading (or disabling) an entry takes its issues with it."""
+    """Disabling an entry takes its issues with it; a reload does not.
+
+    (The block is still on after a reload: what the provider said holds.)
+    """
     entry = demo(standin)
     await setup_entry(hass, entry)
     standin.block()
     await entry.runtime_data.async_refresh()
     assert issue(hass, "ip_blocked") is not None
-    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert issue(hass, "ip_blocked").is_persistent  # a restart keeps it too
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    assert issue(hass, "ip_blocked") is not None
+    await hass.config_entries.async_set_disabled_by(
+        entry.entry_id, ConfigEntryDisabler.USER
+    )
     assert issue(hass, "ip_blocked") is None
 
 

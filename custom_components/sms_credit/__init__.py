@@ -6,6 +6,7 @@ from homeassistant.config_entries import (
     SIGNAL_CONFIG_ENTRY_CHANGED,
     ConfigEntry,
     ConfigEntryChange,
+    ConfigEntryState,
 )
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
@@ -30,6 +31,20 @@ PLATFORMS: list[Platform] = [Platform.SENSOR, Platform.BINARY_SENSOR]
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa: ARG001
     """Load the limits kept across reloads and restarts."""
     await async_get_store(hass)
+
+    @callback
+    def _entry_changed(change: ConfigEntryChange, entry: ConfigEntry) -> None:
+        # A disabled account has no repair issues, whether it was running or
+        # retrying its set-up (Home Assistant then unloads nothing of ours).
+        if (
+            change is ConfigEntryChange.UPDATED
+            and entry.domain == DOMAIN
+            and entry.disabled_by is not None
+            and entry.state is ConfigEntryState.NOT_LOADED
+        ):
+            async_delete_issues(hass, entry.entry_id)
+
+    async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, _entry_changed)
     return True
 
 
@@ -70,15 +85,18 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsCreditConfigEntry) ->
     entry.async_on_unload(
         async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, _entry_changed)
     )
-    # Issues describe the running account: they go when it stops.
-    entry.async_on_unload(lambda: async_delete_issues(hass, entry.entry_id))
     for platform in PLATFORMS:
         await hass.config_entries.async_forward_entry_setups(entry, [platform])
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SmsCreditConfigEntry) -> bool:
-    """Unload a config entry."""
+    """Unload a config entry.
+
+    Its repair issues stay through a reload (and a restart): they say what
+    the provider last answered, until an answer says otherwise (or the
+    entry is disabled, see :func:`async_setup`).
+    """
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 

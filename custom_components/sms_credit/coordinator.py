@@ -327,6 +327,10 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
             # The site answered: whatever blocked it is over.
             self._delete_issue(ISSUE_IP_BLOCKED)
         if isinstance(err, AuthenticationError):
+            # The provider looked at the credentials: the IP address got
+            # through, and this is no rate-limit refusal. Reauth is left.
+            self._delete_issue(ISSUE_IP_NOT_ALLOWED)
+            self._delete_issue(ISSUE_RATE_LIMITED)
             record.rejected = auth_error_key(err)
             return ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key=auth_error_key(err)
@@ -395,6 +399,9 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
             issue_id(kind, entry.entry_id),
             data={"entry_id": entry.entry_id},
             is_fixable=fixable,
+            # What the provider last answered, kept through restarts until
+            # an answer says otherwise (a set-up may send nothing).
+            is_persistent=True,
             learn_more_url=self.spec.help_page(entry.data[CONF_HOST]),
             severity=ir.IssueSeverity.ERROR,
             translation_key=kind,
