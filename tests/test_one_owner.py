@@ -46,6 +46,7 @@ from custom_components.sms_credit.providers import (
     SmscClient,
     ThrottledError,
 )
+from custom_components.sms_credit.providers.limiter import monotonic
 from custom_components.sms_credit.store import DATA_STORE
 from tests.conftest import (
     AGILE_API_KEY,
@@ -700,3 +701,51 @@ async def test_14_retry_after_is_surely_past_the_wait(
     await tick(hass, freezer, 0.5)
     fetches = [r for r in caplog.records if "Finished fetching" in r.getMessage()]
     assert len(fetches) <= 1
+
+
+# 15. A balance kept while the limiter holds back is checked again when it
+# expires, not a whole interval after the refresh that kept it. (Found by
+# the soak: a reload burst, then the credit shown past its interval.)
+
+
+async def test_15_a_kept_balance_is_checked_again_when_it_expires(
+    hass: HomeAssistant, standin: StandinProvider, freezer: FrozenDateTimeFactory
+) -> None:
+    """Ten requests, a refresh held back 50 s later: the next check is on time."""
+    entry = demo(standin)  # every 30 minutes
+    await setup_entry(hass, entry)
+    coordinator = entry.runtime_data
+    for _ in range(9):
+        await coordinator.async_refresh()
+    assert standin.requests[SMSC_PATH] == 10  # the window is full
+    await tick(hass, freezer, 50)
+    await coordinator.async_refresh()  # held back: the balance is kept
+    assert standin.requests[SMSC_PATH] == 10
+    assert hass.states.get(CREDIT).state == "100.50"
+    standin.smsc_accounts["demo"].balance = "42.00"
+    await tick(hass, freezer, 30 * 60 - 50 + 2)  # the balance has just expired
+    assert standin.requests[SMSC_PATH] == 11
+    assert hass.states.get(CREDIT).state == "42.00"
+
+
+# 16. A shorter interval applies to the balance already shown. (Found by the
+# soak: set up under 30 minutes, changed to 15, an IP block; the balance
+# kept for 30.)
+
+
+async def test_16_a_shorter_interval_applies_to_the_balance_shown(
+    hass: HomeAssistant, standin: StandinProvider, freezer: FrozenDateTimeFactory
+) -> None:
+    """Fetched under 30 minutes, then 15: held back at 16, it is not shown."""
+    entry = demo(standin)  # every 30 minutes
+    await setup_entry(hass, entry)
+    hass.config_entries.async_update_entry(
+        entry, options={**entry.options, CONF_UPDATE_INTERVAL: 15}
+    )
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data
+    standin.block()  # SMSC blocks the IP (another system's failed logins)
+    coordinator.limiter.site.block(monotonic() + 1800)  # ... and it is known
+    await tick(hass, freezer, 16 * 60)
+    assert standin.requests[SMSC_PATH] == 1  # nothing sent into the block
+    assert hass.states.get(CREDIT).state == "unavailable"

@@ -11,6 +11,7 @@ the :class:`~.store.LimitsStore`, which outlives this coordinator.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 import math
 import time
@@ -133,6 +134,14 @@ def rule_placeholders(spec: ProviderSpec) -> dict[str, str]:
         "window_minutes": str(math.ceil(rule.window / 60)),
         "block_minutes": str(math.ceil(rule.longest_block / 60)),
     }
+
+
+def _capped(answer: Answer | None, interval: timedelta) -> Answer | None:
+    """``answer``, current for at most ``interval`` after it was fetched."""
+    if answer is None:
+        return None
+    until = min(answer.valid_until, answer.fetched_at + interval.total_seconds())
+    return replace(answer, valid_until=until)
 
 
 class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
@@ -307,6 +316,8 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
                 dt_util.utc_from_timestamp(to_wall(answer.fetched_at)).isoformat(),
             )
             self.answer = answer
+            # Checked again when it expires, not an interval from now.
+            self._retry_after = max(1.0, answer.valid_until - monotonic())
             return answer.balance
         raise UpdateFailed(
             retry_after=retry_delay(err.retry_after or 0),
@@ -371,12 +382,15 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         """Apply changed options to the running coordinator: no request.
 
         A new interval moves the next poll to one new interval after the
-        last attempt (at the earliest in a second); a new threshold reaches
-        the entities at once.
+        last attempt (at the earliest in a second), and a shorter one also
+        shortens how long the balance shown may stand in; a new threshold
+        reaches the entities at once.
         """
         interval = update_interval(self.config_entry)
         if interval != self.update_interval:
             self.update_interval = interval
+            self.answer = _capped(self.answer, interval)
+            self.record.answer = _capped(self.record.answer, interval)
             due = self._last_attempt + interval.total_seconds() - monotonic()
             self._retry_after = max(1.0, due)  # this once; then the interval
             self._schedule_refresh()
