@@ -151,6 +151,7 @@ class Exchange:
     balance: str | None = None
     retry_after: float | None = None
     source: str = ""  # who sent it, as the test said (StandinProvider.source)
+    forced: bool = False  # answered with respond_next, not by the rules
 
 
 OUTCOMES = (
@@ -371,6 +372,7 @@ class StandinProvider:
                 forced.outcome,
                 forced.status,
                 retry_after=_seconds(forced.headers.get("Retry-After")),
+                forced=True,
             )
             if forced.action == "hang":
                 self.hanging += 1
@@ -412,6 +414,7 @@ class StandinProvider:
         *,
         balance: str | None = None,
         retry_after: float | None = None,
+        forced: bool = False,
     ) -> None:
         self.log.append(
             Exchange(
@@ -425,6 +428,7 @@ class StandinProvider:
                 balance,
                 retry_after,
                 self.source,
+                forced,
             )
         )
 

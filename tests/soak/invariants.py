@@ -83,7 +83,6 @@ after the block ended (the first check after it, and its window)."""
 STORAGE_BYTES_PER_THING = 1024
 """What storage may hold per entry, login and site: never more with time."""
 UNAVAILABLE = ("unavailable", "unknown")
-FAILED_OUTCOMES_THAT_ARE_NOT_ANSWERS = ("forced", "hang", "reset")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,11 +115,12 @@ class LoginTruth:
     last_ok: Exchange | None = None  # the last balance answered, to anyone
     failed: Exchange | None = None  # the entry's failure since last_ok
     verdict: Exchange | None = None  # the last word on the credentials
-    last_real: Exchange | None = None  # the entry's last not forced by the soak
+    last_real: Exchange | None = None  # the entry's last answer not forced
     window: deque[float] = field(default_factory=deque)
     retry_until: float = -math.inf
     refusals: int = 0  # rate-limit refusals in a row, up to the last answer
-    interval: float = 0.0  # the entry's interval (s) when it was last answered
+    deadline: float = -math.inf  # until when last_ok may be shown
+    interval: float = 0.0  # the entry's interval (s) the deadline follows
 
 
 @dataclass
@@ -160,6 +160,8 @@ class Checker:
         self._broken_now: set[tuple[str, str]] = set()
         self._in_flight_told: set[str] = set()
         self._checks = 0
+        self._sent: Counter[str] = Counter()
+        self._sent_before: Counter[str] = Counter()
         self.largest_storage = 0
 
     # Reporting
@@ -193,13 +195,12 @@ class Checker:
         if x.outcome == "ok":
             truth.last_ok, truth.failed = x, None
             truth.interval = self._interval_of(x.login)
+            truth.deadline = x.at + truth.interval
         elif not users:
             truth.failed = x
         if x.outcome == "ok" or (x.outcome == "rejected" and not users):
             truth.verdict = x
-        if x.outcome == "ok" or (
-            not users and x.outcome not in FAILED_OUTCOMES_THAT_ARE_NOT_ANSWERS
-        ):
+        if x.outcome == "ok" or not (users or x.forced):
             truth.last_real = x
         if not users:
             truth.refusals = truth.refusals + 1 if x.outcome == "rate_limited" else 0
@@ -263,8 +264,10 @@ class Checker:
         self._step = step
         self._checks = 0
         self._read_log()
+        self._sent = self._notifications()
         for state in self.world.accounts.values():
             self._account(state)
+        self._sent_before = self._sent
         self._stray_issues()
         self._logs()
         self._storage(full=len(self.violations) == 0 and self._seen % 50 == 0)
@@ -321,13 +324,19 @@ class Checker:
                 f"shows {amount}, but the provider last answered {last.balance}",
             )
             return
-        interval = max(truth.interval, float(entry.options[CONF_UPDATE_INTERVAL]) * 60)
-        age = self.world.standin.clock() - last.at
-        if age > interval + SLACK:
+        now = self.world.standin.clock()
+        interval = float(entry.options[CONF_UPDATE_INTERVAL]) * 60
+        if interval != truth.interval:
+            # A new interval: the next check comes one new interval after
+            # the last, and at the earliest in a second.
+            truth.deadline = max(last.at + interval, min(truth.deadline, now + SLACK))
+            truth.interval = interval
+        if now > truth.deadline + SLACK:
             self._violate(
                 "fresh_value",
                 login,
-                f"shows an answer {age:.0f} s old; the interval is {interval:.0f} s",
+                f"shows an answer {now - last.at:.0f} s old; the interval is "
+                f"{interval:.0f} s",
             )
 
     def _alerts(
@@ -337,11 +346,13 @@ class Checker:
         amount: Decimal | None,
         threshold: Decimal,
     ) -> None:
-        sent = self._notifications()
+        sent = self._sent
         truth = self._entries.get(entry.entry_id)
         if truth is None:
+            # New since the last check: what was sent before it is another
+            # entry's (an account deleted, then added again: the same title).
             truth = self._entries[entry.entry_id] = EntryTruth(
-                entry.title, sent[entry.title]
+                entry.title, self._sent_before[entry.title]
             )
             if self._step == "set-up":
                 # Before the automation existed: what is low is not news.
@@ -422,7 +433,8 @@ class Checker:
                 self._violate(
                     "repair_issue",
                     login,
-                    f"ip_blocked issue {ended:.0f} s after the block ended",
+                    f"ip_blocked issue {ended:.0f} s after the block ended "
+                    f"(interval {interval:.0f} s)",
                 )
 
     def _stray_issues(self) -> None:

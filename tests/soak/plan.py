@@ -30,8 +30,9 @@ AGILE_HOST = "agile.localhost"
 # Update intervals (minutes) users pick, the default most often.
 INTERVALS = (10, 15, 30, 30, 30, 60, 60, 120, 360, 1440)
 
-# How often each event happens, relative to the others. "fix_*" events do
-# nothing unless there is something to fix, so they are frequent.
+# How often each event happens, relative to the others. Fixes, re-enabling
+# and re-adding also follow their cause (FOLLOW_UPS); on their own they do
+# nothing unless there is something to fix.
 DEFAULT_WEIGHTS: Mapping[str, float] = {
     # At the provider
     "spend": 20.0,
@@ -44,16 +45,16 @@ DEFAULT_WEIGHTS: Mapping[str, float] = {
     "rate_limited_bare": 1.0,  # Agile 429 without Retry-After
     "ip_block": 1.0,  # SMSC blocks the shared IP at one site
     "password_change": 1.0,  # then the reauth flow, with the new secret
-    "fix_reauth": 4.0,
+    "fix_reauth": 0.5,
     "allow_list": 1.0,  # the account's allow-list refuses Home Assistant
-    "fix_allow_list": 4.0,  # then the repair flow (Agile) or reauth (SMSC)
+    "fix_allow_list": 0.5,  # then the repair flow (Agile) or reauth (SMSC)
     # The user
     "reload": 2.0,  # a burst of reloads
     "options": 2.0,  # a new interval and threshold
     "disable": 1.0,
-    "enable": 3.0,
+    "enable": 0.5,
     "delete": 0.7,
-    "add": 3.0,  # a deleted account added again
+    "add": 0.5,  # a deleted account added again
     "reconfigure": 1.0,
     "update_entity": 3.0,  # a burst of homeassistant.update_entity
     # The system
@@ -62,6 +63,15 @@ DEFAULT_WEIGHTS: Mapping[str, float] = {
 }
 
 EVENT_KINDS = tuple(DEFAULT_WEIGHTS)
+
+# What the user does some time after (mean seconds): fixes what broke, turns
+# back on what they turned off.
+FOLLOW_UPS: Mapping[str, tuple[str, float]] = {
+    "password_change": ("fix_reauth", 2 * 3600.0),
+    "allow_list": ("fix_allow_list", 4 * 3600.0),
+    "disable": ("enable", 6 * 3600.0),
+    "delete": ("add", 6 * 3600.0),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,13 +106,22 @@ class SoakConfig:
     seed: int
     days: float = 30.0
     accounts: int = 50
-    mean_gap: float = 600.0  # seconds between events, on average
+    mean_gap: float | None = None  # seconds between events; None: by accounts
     weights: Mapping[str, float] = field(default_factory=lambda: DEFAULT_WEIGHTS)
 
     @property
     def duration(self) -> float:
         """Simulated seconds."""
         return self.days * DAY
+
+    @property
+    def gap(self) -> float:
+        """Seconds between events, on average.
+
+        Each account sees about three events a day, whatever the number of
+        accounts (600 s for 50).
+        """
+        return self.mean_gap or 30000.0 / max(1, self.accounts)
 
 
 def plan_accounts(config: SoakConfig) -> list[AccountPlan]:
@@ -133,21 +152,28 @@ def plan_accounts(config: SoakConfig) -> list[AccountPlan]:
 
 
 def plan_events(config: SoakConfig) -> list[Event]:
-    """The events of a run, in time order (a Poisson process)."""
+    """The events of a run, in time order (a Poisson process), and follow-ups."""
     rng = random.Random(f"events-{config.seed}")  # noqa: S311 - a plan, no secret
     kinds = [k for k, w in config.weights.items() if w > 0]
     weights = [config.weights[k] for k in kinds]
     events = []
     at = 0.0
     while True:
-        at += rng.expovariate(1 / config.mean_gap)
+        at += rng.expovariate(1 / config.gap)
         if at >= config.duration:
-            return events
-        events.append(
-            Event(
-                round(at, 3),
-                rng.choices(kinds, weights)[0],
-                rng.randrange(config.accounts),
-                round(rng.random(), 6),
-            )
+            break
+        event = Event(
+            round(at, 3),
+            rng.choices(kinds, weights)[0],
+            rng.randrange(config.accounts),
+            round(rng.random(), 6),
         )
+        events.append(event)
+        if event.kind in FOLLOW_UPS:
+            kind, mean = FOLLOW_UPS[event.kind]
+            later = event.at + rng.expovariate(1 / mean)
+            if later < config.duration:
+                events.append(
+                    Event(round(later, 3), kind, event.account, round(rng.random(), 6))
+                )
+    return sorted(events, key=lambda e: e.at)

@@ -112,18 +112,20 @@ async def shrink(
                 break
     indices = {a.index for a in accounts}
     events = [e for e in events if e.account in indices or e.kind in GLOBAL_EVENTS]
-    # Delta debugging over the events.
+    # Delta debugging over the events; the last (what broke it) stays.
+    last, events = events[-1:], events[:-1]
     chunk = max(1, len(events) // 2)
     while chunk >= 1 and events:
         cut = False
         start = 0
         while start < len(events):
             candidate = events[:start] + events[start + chunk :]
-            if await still_fails(accounts, candidate):
+            if await still_fails(accounts, candidate + last):
                 events = candidate
                 cut = True
             else:
                 start += chunk
         if not cut:
             chunk //= 2
+    events += last
     return Shrunk(config.seed, violation, accounts, events, runs)

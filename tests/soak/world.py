@@ -61,6 +61,7 @@ from homeassistant.helpers import (
     issue_registry as ir,
     translation,
 )
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from homeassistant.util.async_ import get_scheduled_timer_handles
@@ -94,6 +95,21 @@ QUIET_SPINS = 200  # loop turns with nothing to do: only the timeout can help
 STUCK_SPINS = 20000  # ... and with no request held: a timer everything awaits
 _LOGGER = logging.getLogger(__name__)
 _MONOTONIC_RESOLUTION = time.get_clock_info("monotonic").resolution
+
+
+def _next_refresh(loop: asyncio.AbstractEventLoop) -> float | None:
+    """When the next refresh a coordinator scheduled is due (loop time)."""
+    due = [
+        handle.when()
+        for handle in get_scheduled_timer_handles(loop)
+        if isinstance(handle, asyncio.TimerHandle)
+        and not handle.cancelled()
+        and isinstance(
+            getattr(handle._callback, "__self__", None),
+            DataUpdateCoordinator,
+        )
+    ]
+    return min(due, default=None)
 
 
 def fire_time_changed(hass: HomeAssistant) -> None:
@@ -285,8 +301,17 @@ class World:
         return time.monotonic() - self.started
 
     async def advance(self, seconds: float) -> None:
-        """Let simulated time pass, and Home Assistant act on it."""
-        self.tick(seconds)
+        """Let simulated time pass, and Home Assistant act on it.
+
+        Time stops at every refresh a coordinator scheduled on the way, so
+        that each runs on time (not late, at the end of a long step).
+        """
+        loop = asyncio.get_running_loop()
+        end = loop.time() + seconds
+        while (due := _next_refresh(loop)) is not None and due < end:
+            self.tick(max(0.0, due - loop.time()))
+            await self.settle()
+        self.tick(max(0.0, end - loop.time()))
         await self.settle()
 
     def tick(self, seconds: float) -> None:
@@ -330,7 +355,8 @@ class World:
                 continue
             idle = 0
             if self.standin.hanging:
-                self.tick(HANG_SECONDS)
+                # A second at a time, so that refreshes due meanwhile run.
+                self.tick(1)
             else:
                 self.nudges += 1
                 self.tick(1)
@@ -799,7 +825,7 @@ async def _restart(world: World, state: AccountState, value: float) -> None:
             await world.act(hass.config_entries.async_unload(entry.entry_id))
     hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
     await world.settle()
-    hass.data.pop(DATA_STORE)
+    hass.data.pop(DATA_STORE, None)  # read again from storage at the start
     issues = ir.async_get(hass)
     for domain, issue_id in list(issues.issues):
         if domain == DOMAIN and not issues.issues[domain, issue_id].is_persistent:

@@ -1,0 +1,176 @@
+"""The simulated soak, in the test command, and proof that it can fail.
+
+``test_soak_seed`` runs a fixed set of seeds (:data:`FIXED`); ``scripts/soak``
+runs as many as it is asked for, through the same test, with
+``SMS_CREDIT_SOAK_*`` set. A failing seed is cut down (:mod:`.shrink`) and
+printed as a plain test to paste in.
+
+``test_the_soak_catches`` runs the soak against deliberately broken
+variants of the integration and of the blueprint, and asserts that each
+is caught, by the invariant that protects against it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, replace
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from custom_components.sms_credit.coordinator import SmsCreditCoordinator
+from custom_components.sms_credit.providers import PROVIDERS
+from tests.soak.plan import AccountPlan, Event, SoakConfig
+from tests.soak.shrink import replay, shrink
+from tests.soak.world import BLUEPRINT, Report, run
+
+# (seed, days, accounts): three weeks' worth of a full house in short runs,
+# and one account group over the whole month.
+FIXED = ((1, 3, 50), (2, 3, 50), (3, 3, 50), (4, 30, 10))
+
+
+def _seeds() -> list[tuple[int, float, int]]:
+    """The fixed set, or what ``scripts/soak`` asks for."""
+    count = os.environ.get("SMS_CREDIT_SOAK_SEEDS")
+    if not count:
+        return list(FIXED)
+    first = int(os.environ.get("SMS_CREDIT_SOAK_FIRST", "1"))
+    days = float(os.environ.get("SMS_CREDIT_SOAK_DAYS", "30"))
+    accounts = int(os.environ.get("SMS_CREDIT_SOAK_ACCOUNTS", "50"))
+    return [(seed, days, accounts) for seed in range(first, first + int(count))]
+
+
+def _record(report: Report) -> None:
+    """Add a run to the table ``scripts/soak`` prints, if it asked for one."""
+    if path := os.environ.get("SMS_CREDIT_SOAK_REPORT"):
+        line = {
+            **{k: v for k, v in asdict(report).items() if k != "violations"},
+            "violations": [v.invariant for v in report.violations],
+        }
+        with Path(path).open("a", encoding="utf-8") as file:
+            file.write(json.dumps(line) + "\n")
+
+
+@pytest.mark.parametrize(("seed", "days", "accounts"), _seeds())
+async def test_soak_seed(seed: int, days: float, accounts: int) -> None:
+    """Every invariant holds after every step of a seeded month."""
+    config = SoakConfig(seed=seed, days=days, accounts=accounts)
+    report = await run(config)
+    _record(report)
+    if report.violations:
+        shrunk = await shrink(config, report.violations[0])
+        found = "\n".join(f"  {v}" for v in report.violations[:20])
+        pytest.fail(
+            f"seed {seed} ({days:g} days, {accounts} accounts) broke "
+            f"{len(report.violations)} promise(s):\n{found}\n\n"
+            f"Cut down to {len(shrunk.events)} events in {shrunk.runs} runs; "
+            f"as a test:\n\n{shrunk.as_test()}",
+            pytrace=False,
+        )
+
+
+# The broken variants. Each is a small change anyone could make by mistake.
+
+
+@contextmanager
+def _lets_an_11th_request_through() -> Iterator[None]:
+    """SMSC's limiter allows 11 requests a minute instead of 10."""
+    spec = PROVIDERS["smsc"]
+    broken = replace(spec, rate_limit=replace(spec.rate_limit, max_requests=11))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(PROVIDERS, "smsc", broken)
+        yield
+
+
+@contextmanager
+def _keeps_the_stored_balance_after_a_failure() -> Iterator[None]:
+    """A failed attempt no longer invalidates the stored answer."""
+    failed = SmsCreditCoordinator._failed
+
+    def keep(self: SmsCreditCoordinator, err: Any) -> Exception:
+        answer = self.record.answer
+        result = failed(self, err)
+        self.record.answer = answer
+        return result
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SmsCreditCoordinator, "_failed", keep)
+        yield
+
+
+def _blueprint_ignoring_unavailable(tmp_path: Path) -> Path:
+    """The blueprint, notifying only when Low credit turns on from off."""
+    text = BLUEPRINT.read_text(encoding="utf-8")
+    trigger = '    to: "on"\n    id: turned_on\n'
+    assert trigger in text
+    broken = tmp_path / "low_credit.yaml"
+    broken.write_text(
+        text.replace(trigger, '    from: "off"\n' + trigger), encoding="utf-8"
+    )
+    return broken
+
+
+# Short runs aimed at each fault: one account group, the events that matter.
+BURSTS = SoakConfig(
+    seed=11, days=1, accounts=3, mean_gap=1800, weights={"reload": 1, "spend": 1}
+)
+ACCOUNT = AccountPlan(
+    index=0,
+    provider="agile",
+    host="agile.localhost",
+    method="api_key",
+    login="agile00",
+    secret="secret-broken-variants",
+    balance="25.00",
+    interval=30,
+    threshold=20.0,
+)
+# A 429 asks for 30 minutes, a reload meanwhile (the stored answer must not
+# stand in); later an outage, the credit falls, and it comes back low.
+PAUSE_THEN_RELOAD = [
+    Event(600, "rate_limited", 0, 0.99),
+    Event(601, "update_entity", 0, 0.0),
+    Event(700, "reload", 0, 0.0),
+]
+DROP_THROUGH_AN_OUTAGE = [
+    Event(600, "outage", 0, 0.0),
+    Event(601, "update_entity", 0, 0.0),
+    Event(700, "spend", 0, 0.99),
+    Event(701, "update_entity", 0, 0.0),
+]
+
+
+async def test_the_soak_catches_a_limiter_that_lets_an_11th_request_through() -> None:
+    """A burst of reloads: the 11th request in a minute is a breach."""
+    with _lets_an_11th_request_through():
+        report = await run(BURSTS, until_first_violation=True)
+    assert "smsc_window" in {v.invariant for v in report.violations}
+    assert (await run(BURSTS)).violations == []
+
+
+async def test_the_soak_catches_a_reload_that_shows_a_stale_balance() -> None:
+    """A reload during a wait shows the balance stored before the failure."""
+    with _keeps_the_stored_balance_after_a_failure():
+        report = await replay(accounts=[ACCOUNT], events=PAUSE_THEN_RELOAD)
+    assert "fresh_value" in {v.invariant for v in report.violations}
+    assert (await replay(accounts=[ACCOUNT], events=PAUSE_THEN_RELOAD)).violations == []
+
+
+async def test_the_soak_catches_a_blueprint_that_ignores_unavailable(
+    tmp_path: Path,
+) -> None:
+    """Low credit turns on from unavailable: the alert must not be lost."""
+    config = SoakConfig(seed=0, days=0.05, accounts=1)
+    report = await run(
+        config,
+        accounts=[ACCOUNT],
+        events=DROP_THROUGH_AN_OUTAGE,
+        blueprint=_blueprint_ignoring_unavailable(tmp_path),
+    )
+    assert "one_alert_per_low_period" in {v.invariant for v in report.violations}
+    fixed = await replay(accounts=[ACCOUNT], events=DROP_THROUGH_AN_OUTAGE)
+    assert fixed.violations == []
