@@ -179,6 +179,13 @@ class Checker:
 
     # The stand-in's log
 
+    def read_log(self) -> None:
+        """Take in the exchanges since the last check (before an event acts).
+
+        Each is judged under the options in force when it happened.
+        """
+        self._read_log()
+
     def _read_log(self) -> None:
         log = self.world.standin.log
         for exchange in log[self._seen :]:
@@ -421,14 +428,14 @@ class Checker:
                 f"{seen('rate_limited')} after {truth.refusals} refusals in a row",
             )
         blocked = exists("ip_blocked")
-        if real == "blocked" and not blocked:
+        site = self._sites.get(state.plan.host.removeprefix("www."), SiteTruth())
+        ended = self.world.standin.clock() - site.known_block_until
+        if real == "blocked" and not blocked and ended < 0:
             self._violate(
-                "repair_issue", login, "ip_blocked issue missing after error 4"
+                "repair_issue", login, "ip_blocked issue missing during a block"
             )
         if blocked and real != "blocked":
-            site = self._sites.get(state.plan.host.removeprefix("www."), SiteTruth())
             interval = float(entry.options[CONF_UPDATE_INTERVAL]) * 60
-            ended = self.world.standin.clock() - site.known_block_until
             if ended > interval + BLOCK_GRACE:
                 self._violate(
                     "repair_issue",

@@ -996,6 +996,7 @@ async def _run(
                 report.checks += checker.check("time")
             if event.at > world.now:
                 await world.advance(event.at - world.now)
+            checker.read_log()
             if await _apply(world, event):
                 report.events[event.kind] = report.events.get(event.kind, 0) + 1
             else:
