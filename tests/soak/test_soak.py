@@ -174,3 +174,18 @@ async def test_the_soak_catches_a_blueprint_that_ignores_unavailable(
     assert "one_alert_per_low_period" in {v.invariant for v in report.violations}
     fixed = await replay(accounts=[ACCOUNT], events=DROP_THROUGH_AN_OUTAGE)
     assert fixed.violations == []
+
+
+async def test_a_failing_run_is_cut_down_to_a_plain_test() -> None:
+    """The broken limiter's breach, cut to a few events, printed as a test."""
+    with _lets_an_11th_request_through():
+        report = await run(BURSTS, until_first_violation=True)
+        (violation,) = report.violations
+        shrunk = await shrink(BURSTS, violation, budget_runs=12)
+        again = await replay(accounts=shrunk.accounts, events=shrunk.events)
+    assert len(shrunk.accounts) == 1
+    assert len(shrunk.events) < 5  # from a day of events
+    assert "smsc_window" in {v.invariant for v in again.violations}
+    test = shrunk.as_test()
+    compile(test, "<shrunk>", "exec")  # valid Python, ready to paste
+    assert "async def test_soak_seed_11_smsc_window() -> None:" in test
