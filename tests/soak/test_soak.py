@@ -24,7 +24,7 @@ import pytest
 
 from custom_components.sms_credit.coordinator import SmsCreditCoordinator
 from custom_components.sms_credit.providers import PROVIDERS
-from tests.soak.plan import AccountPlan, Event, SoakConfig
+from tests.soak.plan import DEFAULT_WEIGHTS, AccountPlan, Event, SoakConfig
 from tests.soak.shrink import replay, shrink
 from tests.soak.world import BLUEPRINT, Report, run
 
@@ -55,10 +55,20 @@ def _record(report: Report) -> None:
             file.write(json.dumps(line) + "\n")
 
 
+def _weights() -> dict[str, float]:
+    """The events' weights, with what ``scripts/soak --weights`` changed."""
+    weights = dict(DEFAULT_WEIGHTS)
+    for item in filter(None, os.environ.get("SMS_CREDIT_SOAK_WEIGHTS", "").split(",")):
+        kind, _, weight = item.partition("=")
+        assert kind.strip() in weights, f"no such event: {kind!r}"
+        weights[kind.strip()] = float(weight)
+    return weights
+
+
 @pytest.mark.parametrize(("seed", "days", "accounts"), _seeds())
 async def test_soak_seed(seed: int, days: float, accounts: int) -> None:
     """Every invariant holds after every step of a seeded month."""
-    config = SoakConfig(seed=seed, days=days, accounts=accounts)
+    config = SoakConfig(seed=seed, days=days, accounts=accounts, weights=_weights())
     report = await run(config)
     _record(report)
     if report.violations:
@@ -189,3 +199,15 @@ async def test_a_failing_run_is_cut_down_to_a_plain_test() -> None:
     test = shrunk.as_test()
     compile(test, "<shrunk>", "exec")  # valid Python, ready to paste
     assert "async def test_soak_seed_11_smsc_window() -> None:" in test
+
+
+async def test_the_same_seed_runs_the_same() -> None:
+    """A run is its plan: the same seed sends the same requests, at the same times."""
+    config = replace(BURSTS, weights=DEFAULT_WEIGHTS, mean_gap=900)
+    first, second = await run(config), await run(config)
+    assert first.requests > 20
+    assert (first.events, first.requests, first.checks) == (
+        second.events,
+        second.requests,
+        second.checks,
+    )
