@@ -24,6 +24,7 @@ from custom_components.sms_credit.const import (
     CONF_LOW_CREDIT_THRESHOLD,
     CONF_UPDATE_INTERVAL,
     DOMAIN,
+    MAX_UPDATE_INTERVAL,
     RATE_LIMITED_ISSUE_AFTER,
     STORAGE_KEY,
 )
@@ -78,8 +79,8 @@ ALERT_GRACE = 10.0
 """Seconds the blueprint may take to notify (it waits up to 5 s for the
 credit sensor)."""
 BLOCK_GRACE = 180.0
-"""Seconds past the account's interval that an IP-blocked issue may stay
-after the block ended (the first check after it, and its window)."""
+"""Seconds past the longest interval that an IP-blocked issue may stay after
+the block ended, with no answer since (the first check after it)."""
 STORAGE_BYTES_PER_THING = 1024
 """What storage may hold per entry, login and site: never more with time."""
 UNAVAILABLE = ("unavailable", "unknown")
@@ -435,13 +436,17 @@ class Checker:
                 "repair_issue", login, "ip_blocked issue missing during a block"
             )
         if blocked and real != "blocked":
-            interval = float(entry.options[CONF_UPDATE_INTERVAL]) * 60
-            if ended > interval + BLOCK_GRACE:
+            # It goes with the first answer after the block (the entry's
+            # next check, up to its longest interval later).
+            answered = truth.last_real is not None and (
+                truth.last_real.at > site.known_block_until
+            )
+            if answered or ended > MAX_UPDATE_INTERVAL * 60 + BLOCK_GRACE:
                 self._violate(
                     "repair_issue",
                     login,
-                    f"ip_blocked issue {ended:.0f} s after the block ended "
-                    f"(interval {interval:.0f} s)",
+                    f"ip_blocked issue {ended:.0f} s after the block ended"
+                    + (f", after a {real} answer" if answered else ""),
                 )
 
     def _stray_issues(self) -> None:
