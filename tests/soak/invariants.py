@@ -117,6 +117,7 @@ class LoginTruth:
     failed: Exchange | None = None  # the entry's failure since last_ok
     verdict: Exchange | None = None  # the last word on the credentials
     last_real: Exchange | None = None  # the entry's last answer not forced
+    last: Exchange | None = None  # the entry's last answer, forced or not
     window: deque[float] = field(default_factory=deque)
     retry_until: float = -math.inf
     refusals: int = 0  # rate-limit refusals in a row, up to the last answer
@@ -200,6 +201,8 @@ class Checker:
     def _exchange(self, x: Exchange) -> None:
         truth = self._logins.setdefault(x.login, LoginTruth())
         users = x.source == "user"
+        if not users:
+            truth.last = x
         if x.outcome == "ok":
             truth.last_ok, truth.failed = x, None
             truth.interval = self._interval_of(x.login)
@@ -431,7 +434,9 @@ class Checker:
         blocked = exists("ip_blocked")
         site = self._sites.get(state.plan.host.removeprefix("www."), SiteTruth())
         ended = self.world.standin.clock() - site.known_block_until
-        if real == "blocked" and not blocked and ended < 0:
+        # (Any other answer, even one the soak forced, says the site answers.)
+        told = truth.last.outcome if truth.last else None
+        if told == "blocked" and not blocked and ended < 0:
             self._violate(
                 "repair_issue", login, "ip_blocked issue missing during a block"
             )
