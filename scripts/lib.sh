@@ -13,6 +13,7 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE_DIR="${SMS_CREDIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sms-credit}"
 ROOTFS="$CACHE_DIR/sid-rootfs"
 REQUIREMENTS="$REPO_ROOT/requirements_test.txt"
+NEWEST_REQUIREMENTS="$REPO_ROOT/requirements_ha_newest.txt"
 DEBIAN_MIRROR="${SMS_CREDIT_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -47,10 +48,10 @@ find_host_python() {
 
 # What the userland holds: Python 3.14, compilers for the few packages that
 # Home Assistant builds from source when the development instance starts (its
-# voice components), and the browser (with a font) that the end-to-end test
-# drives.
+# voice components), the browser (with a font) that the end-to-end test
+# drives, and ShellCheck for scripts/lint-ci.
 BROWSER_PACKAGES="chromium fonts-dejavu-core"
-ROOTFS_PACKAGES="python3.14 python3.14-venv python3.14-dev gcc g++ ca-certificates $BROWSER_PACKAGES"
+ROOTFS_PACKAGES="python3.14 python3.14-venv python3.14-dev gcc g++ ca-certificates shellcheck $BROWSER_PACKAGES"
 # What debootstrap itself installs. The rest comes with apt-get afterwards:
 # debootstrap cannot configure some of chromium's dependencies (dconf-service)
 # in its own minimal environment, apt-get in the finished userland can.
@@ -59,6 +60,7 @@ ROOTFS_BASE_PACKAGES="python3.14 python3.14-venv ca-certificates"
 # Runs a command as root inside the userland, with /proc and /dev mounted in
 # a private mount namespace (nothing stays mounted afterwards).
 in_rootfs() {
+  # shellcheck disable=SC2016 # the inner bash expands them
   unshare --mount --propagation private -- bash -euc '
     root="$1"; shift
     mount -t proc proc "$root/proc"
@@ -108,6 +110,10 @@ select_python() {
     PYTHON="$host_python"
     VENV="$CACHE_DIR/venv"
   else
+    # CI on a runner with Python 3.14 sets this: a missing Python is then a
+    # broken runner, not a reason to build a userland.
+    [ -z "${SMS_CREDIT_NO_USERLAND:-}" ] \
+      || die "no Python >= 3.14.2 found (SMS_CREDIT_PYTHON=${SMS_CREDIT_PYTHON:-}), and SMS_CREDIT_NO_USERLAND forbids the fallback userland"
     MODE=chroot
     ensure_rootfs
     PYTHON=/usr/bin/python3.14
@@ -144,6 +150,7 @@ in_env() {
   local pwd_q cmd_q
   printf -v pwd_q '%q' "$REPO_ROOT"
   printf -v cmd_q '%q ' "$@"
+  # shellcheck disable=SC2016 # the inner bash expands them
   unshare --mount --propagation private -- bash -euc '
     root="$1"; repo="$2"; shift 2
     mount -t proc proc "$root/proc"
@@ -155,44 +162,78 @@ in_env() {
     /bin/bash -c "cd $pwd_q && exec $cmd_q"
 }
 
-# The end-to-end test drives Debian's Chromium. In the userland it comes with
-# ROOTFS_PACKAGES; with a host Python it is installed with apt-get when
-# missing (as root on a Debian-like host), else the test skips, saying why.
-ensure_browser() {
+# The end-to-end test drives Debian's Chromium, and scripts/lint-ci needs
+# ShellCheck. In the userland both come with ROOTFS_PACKAGES; with a host
+# Python, what is missing is installed with apt-get (as root on a Debian-like
+# host). Without Chromium the end-to-end test skips, saying why; without
+# ShellCheck the lint fails, saying why.
+ensure_host_packages() {
   [ "$MODE" = host ] || return 0
-  [ -x "${SMS_CREDIT_CHROMIUM:-/usr/bin/chromium}" ] && return 0
+  local missing=()
+  # shellcheck disable=SC2206 # the list is meant to split
+  [ -x "${SMS_CREDIT_CHROMIUM:-/usr/bin/chromium}" ] || missing+=($BROWSER_PACKAGES)
+  command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+  [ ${#missing[@]} -gt 0 ] || return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    log "installing $BROWSER_PACKAGES for the end-to-end test"
-    # shellcheck disable=SC2086 # the list is meant to split
+    log "installing ${missing[*]}"
     if apt-get update -qq \
-      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $BROWSER_PACKAGES >/dev/null; then
+      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; then
       return 0
     fi
   fi
-  log "no Chromium at ${SMS_CREDIT_CHROMIUM:-/usr/bin/chromium}: the end-to-end test will skip"
+  log "not installed (needs root and apt-get): ${missing[*]}"
+}
+
+# True when the stamp in $1 holds the hash $2 (what was installed there).
+venv_current() {
+  [ -f "$1/.requirements.sha256" ] && [ "$(cat "$1/.requirements.sha256")" = "$2" ]
+}
+
+# Creates the virtual environment $1 when it does not exist yet.
+make_venv() {
+  if [ "$MODE" = host ]; then
+    [ -x "$1/bin/python" ] || "$PYTHON" -m venv "$1"
+  else
+    [ -x "$ROOTFS$1/bin/python" ] || chroot "$ROOTFS" "$PYTHON" -m venv "$1"
+  fi
+  in_env "$1/bin/python" -m pip install --quiet --upgrade pip
 }
 
 # Creates the virtual environment and installs the pinned requirements when
-# they changed since the last install (a stamp holds their hash).
+# they changed since the last install (a stamp holds their hash); then the
+# newest Home Assistant's environment.
 ensure_venv() {
   select_python
-  ensure_browser
+  ensure_host_packages
   local stamp_dir want
   if [ "$MODE" = host ]; then stamp_dir="$VENV"; else stamp_dir="$ROOTFS$VENV"; fi
   want="$(cat "$REQUIREMENTS" "$REPO_ROOT/scripts/lib.sh" | sha256sum | cut -d' ' -f1)"
-  if [ -f "$stamp_dir/.requirements.sha256" ] \
-    && [ "$(cat "$stamp_dir/.requirements.sha256")" = "$want" ]; then
-    return
+  if ! venv_current "$stamp_dir" "$want"; then
+    log "installing the pinned test requirements into $VENV ($MODE)"
+    make_venv "$VENV"
+    in_env python -m pip install --quiet -r requirements_test.txt
+    echo "$want" >"$stamp_dir/.requirements.sha256"
   fi
-  log "installing the pinned test requirements into $VENV ($MODE)"
-  if [ ! -x "$stamp_dir/bin/python" ]; then
-    if [ "$MODE" = host ]; then
-      "$PYTHON" -m venv "$VENV"
-    else
-      chroot "$ROOTFS" "$PYTHON" -m venv "$VENV"
-    fi
-  fi
-  in_env python -m pip install --quiet --upgrade pip
-  in_env python -m pip install --quiet -r requirements_test.txt
+  ensure_newest_ha
+}
+
+# The newest Home Assistant release, in a virtual environment of its own: the
+# end-to-end and smoke tests (tests/e2e) start it beside the tests' release,
+# and `scripts/develop --newest` runs it. The unit tests stay on the release
+# the test plugin pins. Home Assistant goes in first; the components'
+# requirements follow under its own package constraints. Exports the
+# interpreter as SMS_CREDIT_HA_NEWEST_PYTHON, which in_env passes on.
+ensure_newest_ha() {
+  local venv stamp_dir want constraints
+  if [ "$MODE" = host ]; then venv="$CACHE_DIR/venv-ha-newest"; else venv=/opt/sms-credit-venv-ha-newest; fi
+  if [ "$MODE" = host ]; then stamp_dir="$venv"; else stamp_dir="$ROOTFS$venv"; fi
+  export SMS_CREDIT_HA_NEWEST_PYTHON="$venv/bin/python"
+  want="$(cat "$NEWEST_REQUIREMENTS" "$REPO_ROOT/scripts/lib.sh" | sha256sum | cut -d' ' -f1)"
+  venv_current "$stamp_dir" "$want" && return
+  log "installing the newest Home Assistant release into $venv ($MODE)"
+  make_venv "$venv"
+  in_env "$venv/bin/python" -m pip install --quiet "$(grep -E '^homeassistant==' "$NEWEST_REQUIREMENTS")"
+  constraints="$(in_env "$venv/bin/python" -c 'import homeassistant, pathlib; print(pathlib.Path(homeassistant.__file__).with_name("package_constraints.txt"))')"
+  in_env "$venv/bin/python" -m pip install --quiet -r requirements_ha_newest.txt -c "$constraints"
   echo "$want" >"$stamp_dir/.requirements.sha256"
 }

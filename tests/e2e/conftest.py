@@ -2,9 +2,11 @@
 
 Home Assistant and the stand-in run as subprocesses on free loopback ports,
 so nothing here runs on the test plugin's event loop, clock or sockets (the
-test itself only talks to 127.0.0.1). Home Assistant is the one this
-environment has, started with ``--skip-pip``: it never installs anything,
-and needs no internet.
+test itself only talks to 127.0.0.1). Every test that starts Home Assistant
+runs twice: on the release the unit tests use (this environment's) and on the
+newest release (its own environment, which scripts/test sets up), each
+started with ``--skip-pip``: it never installs anything, and needs no
+internet. Any deprecation report in its log fails the test.
 """
 
 from __future__ import annotations
@@ -24,9 +26,13 @@ from tests.e2e.harness import (
     OWNER,
     REPO,
     HomeAssistantInstance,
+    Release,
     Standin,
+    access_token,
+    deprecation_reports,
     free_port,
     http_json,
+    releases,
     stop,
     tail,
     wait_until_serving,
@@ -61,9 +67,47 @@ def standin_server(tmp_path: Path) -> Iterator[Standin]:
         stop(process)
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each test that starts Home Assistant on both releases."""
+    if "ha_release" not in metafunc.fixturenames:
+        return
+    try:
+        found: list[Release | str] = list(releases())
+    except LookupError as err:
+        from homeassistant.const import __version__  # noqa: PLC0415
+
+        found = [
+            Release(__version__, sys.executable, newest=False),
+            f"newest release not set up: {err}",
+        ]
+    metafunc.parametrize(
+        "ha_release",
+        found,
+        ids=[r.version if isinstance(r, Release) else "newest" for r in found],
+        scope="session",
+    )
+
+
+@pytest.fixture(scope="session")
+def ha_release(request: pytest.FixtureRequest) -> Release:
+    """The Home Assistant release under test (parametrised above)."""
+    release: Release | str = request.param
+    if isinstance(release, str):
+        # CI must run both; a developer's plain pytest run may lack one.
+        if os.environ.get("CI"):
+            pytest.fail(release)
+        pytest.skip(release)
+    return release
+
+
 @pytest.fixture
-def home_assistant(tmp_path: Path) -> Iterator[HomeAssistantInstance]:
-    """Start Home Assistant on a free loopback port and create its owner."""
+def home_assistant(
+    tmp_path: Path, ha_release: Release
+) -> Iterator[HomeAssistantInstance]:
+    """Start Home Assistant on a free loopback port and create its owner.
+
+    Fails the test when Home Assistant's log reports a deprecated use.
+    """
     port = free_port()
     config_dir = tmp_path / "config"
     write_config(config_dir, port)
@@ -71,7 +115,7 @@ def home_assistant(tmp_path: Path) -> Iterator[HomeAssistantInstance]:
     with log.open("wb") as out:
         process = subprocess.Popen(  # noqa: S603 - the environment's own hass
             [
-                sys.executable,
+                ha_release.python,
                 "-m",
                 "homeassistant",
                 "--config",
@@ -85,17 +129,28 @@ def home_assistant(tmp_path: Path) -> Iterator[HomeAssistantInstance]:
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(f"{url}/api/onboarding", process, log, "Home Assistant")
-        http_json(
+        owner = http_json(
             f"{url}/api/onboarding/users",
             {"client_id": f"{url}/", "language": "en", **OWNER},
         )
-        yield HomeAssistantInstance(url, config_dir, config_dir / "home-assistant.log")
+        yield HomeAssistantInstance(
+            url,
+            config_dir,
+            config_dir / "home-assistant.log",
+            ha_release,
+            access_token(url, owner["auth_code"]),
+        )
     finally:
         stop(process)
         # Shown with the test's output when it fails.
         log = config_dir / "home-assistant.log"
         print(f"--- warnings and errors in {log}:")  # noqa: T201
         print(tail(log, problems_only=True))  # noqa: T201
+    reports = deprecation_reports(log)
+    assert not reports, (
+        f"Home Assistant {ha_release.version} reported deprecated uses:\n"
+        + "\n".join(reports)
+    )
 
 
 @pytest.fixture

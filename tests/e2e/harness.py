@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 import json
 import os
 from pathlib import Path
+import re
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from typing import Any
+import urllib.parse
 import urllib.request
 
+import aiohttp
+from homeassistant import const as ha_const
 import pytest
 import yaml
 
@@ -30,6 +37,16 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 STARTUP_TIMEOUT = 120.0
+# The interpreter of the newest Home Assistant release's own environment
+# (scripts/lib.sh, ensure_newest_ha); the tests' release is this process's.
+NEWEST_PYTHON_ENV = "SMS_CREDIT_HA_NEWEST_PYTHON"
+# What Home Assistant writes when code uses an API on its way out: the frame
+# helper's "Detected that custom integration ... This will stop working in
+# ...", and the deprecation helpers' "... is deprecated ...".
+DEPRECATION_REPORT = re.compile(
+    r"deprecat|will stop working|detected that custom integration|detected code that",
+    re.IGNORECASE,
+)
 OWNER = {"name": "Owner", "username": "owner", "password": "owner-password"}
 DASHBOARD_PATH = "sms-credit"
 DASHBOARD_FILE = "sms_credit_dashboard.yaml"
@@ -45,6 +62,51 @@ LOW_CREDIT_AUTOMATION = {
         "input": {"low_credit_sensors": ["binary_sensor.smsc_demo_low_credit"]},
     },
 }
+
+
+@dataclass(frozen=True)
+class Release:
+    """A Home Assistant release the end-to-end tests start, and its interpreter."""
+
+    version: str
+    python: str
+    newest: bool
+
+
+def releases() -> list[Release]:
+    """The tests' release, and the newest release when its environment is known.
+
+    Raises:
+        LookupError: the newest release's environment is not set up (run
+            through scripts/test, which sets it up).
+    """
+    tests = Release(ha_const.__version__, sys.executable, newest=False)
+    python = os.environ.get(NEWEST_PYTHON_ENV, "")
+    if not python:
+        raise LookupError(
+            f"{NEWEST_PYTHON_ENV} is not set: scripts/test sets up the newest "
+            "Home Assistant release and names its interpreter there"
+        )
+    version = subprocess.run(  # noqa: S603 - our own environment's interpreter
+        [
+            python,
+            "-c",
+            "from homeassistant.const import __version__; print(__version__)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    ).stdout.strip()
+    return [tests, Release(version, python, newest=True)]
+
+
+def deprecation_reports(log: Path) -> list[str]:
+    """The lines of a Home Assistant log that report a deprecated use."""
+    if not log.exists():
+        return []
+    text = log.read_text(errors="replace")
+    return [line for line in text.splitlines() if DEPRECATION_REPORT.search(line)]
 
 
 def free_port() -> int:
@@ -65,6 +127,16 @@ def http_json(url: str, data: Any = None, *, timeout: float = 10.0) -> Any:
     )
     with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
         return json.loads(answer.read() or b"null")
+
+
+def access_token(url: str, auth_code: str) -> str:
+    """Trade the onboarding's authorization code for an access token."""
+    form = urllib.parse.urlencode(
+        {"grant_type": "authorization_code", "code": auth_code, "client_id": f"{url}/"}
+    ).encode()
+    with urllib.request.urlopen(f"{url}/auth/token", form, timeout=10) as answer:  # noqa: S310
+        token: str = json.loads(answer.read())["access_token"]
+    return token
 
 
 def wait_until_serving(
@@ -124,6 +196,46 @@ class HomeAssistantInstance:
     url: str
     config_dir: Path
     log: Path
+    release: Release
+    token: str
+
+    def api(self, method: str, path: str, data: Any = None) -> Any:
+        """Call the REST API (``/api/<path>``) as the owner."""
+        body = None if data is None else json.dumps(data).encode()
+        request = urllib.request.Request(  # noqa: S310 - always http://127.0.0.1
+            f"{self.url}/api/{path}",
+            body,
+            method=method,
+            headers={
+                "Authorization": f"Bearer {self.token}",
+                "Content-Type": "application/json",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+            return json.loads(answer.read() or b"null")
+
+    def ws(self, message: dict[str, Any]) -> Any:
+        """Send one WebSocket command as the owner; return its result.
+
+        The client runs on an event loop of its own, in a thread of its own,
+        so that it never touches the test plugin's loop.
+        """
+
+        async def call() -> Any:
+            async with (
+                aiohttp.ClientSession() as session,
+                session.ws_connect(f"{self.url}/api/websocket") as socket_,
+            ):
+                await socket_.receive_json()  # auth_required
+                await socket_.send_json({"type": "auth", "access_token": self.token})
+                assert (await socket_.receive_json())["type"] == "auth_ok"
+                await socket_.send_json({"id": 1, **message})
+                answer = await socket_.receive_json()
+            assert answer["success"], answer
+            return answer["result"]
+
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, call()).result(timeout=60)
 
 
 def write_config(config_dir: Path, port: int) -> None:

@@ -6,14 +6,16 @@ finds the credit on the device page and on a dashboard card, sees the
 re-authentication notice when the provider starts refusing the password and
 enters the new one, raises the threshold above the credit and gets exactly
 one notification from the blueprint's automation, and fixes a repair issue
-when the provider refuses Home Assistant's IP address. Screenshots of the main
-screens are taken on every run: into a temporary folder, or into the folder
+when the provider refuses Home Assistant's IP address; on the tests' release
+and on the newest one. Screenshots of the main screens are taken on every
+run: into a temporary folder, or, on the newest release, into the folder
 $SMS_CREDIT_SCREENSHOTS names (``SMS_CREDIT_SCREENSHOTS=docs/images
 scripts/test`` refreshes the README's images).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 import os
 from pathlib import Path
 import re
@@ -29,6 +31,7 @@ from tests.e2e.harness import (
     OWNER,
     REPO,
     HomeAssistantInstance,
+    Release,
     Standin,
 )
 
@@ -41,11 +44,19 @@ CALL_SERVICE = """([domain, service, data]) =>
     document.querySelector("home-assistant").hass.callService(domain, service, data)"""
 
 
+@pytest.fixture(autouse=True)
+def _screenshots_folder(ha_release: Release) -> Iterator[None]:
+    """The README's images come from the newest release only."""
+    wanted = os.environ.get(SCREENSHOTS_ENV) if ha_release.newest else None
+    folder = Path(wanted or tempfile.mkdtemp(prefix="sms-credit-screens-"))
+    _SHOTS["folder"] = folder if folder.is_absolute() else REPO / folder
+    yield
+    _SHOTS.clear()
+
+
 def screenshot(page: Page, name: str) -> None:
     """Save what the user sees as <screenshots folder>/<name>.png."""
-    folder = Path(os.environ.get(SCREENSHOTS_ENV) or _TEMP_SHOTS)
-    if not folder.is_absolute():
-        folder = REPO / folder
+    folder = _SHOTS["folder"]
     folder.mkdir(parents=True, exist_ok=True)
     page.wait_for_timeout(600)  # let dialogs finish their opening animation
     path = folder / f"{name}.png"
@@ -53,7 +64,7 @@ def screenshot(page: Page, name: str) -> None:
     assert path.stat().st_size > 10_000, f"{name}: an empty screenshot"
 
 
-_TEMP_SHOTS = tempfile.mkdtemp(prefix="sms-credit-screens-")
+_SHOTS: dict[str, Path] = {}
 
 
 def expect_accessible_text(page: Page, pattern: str, timeout: float = 30.0) -> None:
@@ -244,6 +255,10 @@ def test_new_user_journey(
     """Add an account, watch its credit, recover from refusals, as a user does."""
     url, standin = home_assistant.url, standin_server
     log_in(page, url)
+    version = page.evaluate(
+        "document.querySelector('home-assistant').hass.config.version"
+    )
+    assert version == home_assistant.release.version
 
     # Add the account; its device shows the credit, currency and low credit.
     add_smsc_account(page, url, standin)
