@@ -194,8 +194,12 @@ def main(argv: list[str] | None = None) -> int:
         ),
         check_run_steps(root, shellcheck),
     ]
-    actionlint = os.environ.get("SMS_CREDIT_ACTIONLINT") or shutil.which("actionlint")
-    if actionlint:
+    named = os.environ.get("SMS_CREDIT_ACTIONLINT")
+    actionlint = shutil.which(named) if named else shutil.which("actionlint")
+    if named and not actionlint:
+        print(f"--- actionlint: SMS_CREDIT_ACTIONLINT={named} names no program")
+        results.append(False)
+    elif actionlint:
         results.append(
             run(
                 "actionlint",
