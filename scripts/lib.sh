@@ -1,11 +1,12 @@
 # shellcheck shell=bash
-# Shared by scripts/setup, scripts/develop, scripts/test and scripts/bench.
+# Shared by the bash scripts in scripts/.
 #
 # Finds a Python >= 3.14.2 (what Home Assistant 2026.x needs). When the
 # machine has none, builds a Debian unstable userland with debootstrap and
-# runs everything inside it with chroot. The userland and the virtual
-# environment live in a cache outside the checkout, so that a fresh clone (as
-# CI makes) reuses them, and a second run does no network work it already did.
+# runs everything inside it with chroot. The userland and the two virtual
+# environments (the tests', and the newest Home Assistant release's) live in
+# a cache outside the checkout, so that a fresh clone (as CI makes) reuses
+# them, and a second run does no network work it already did.
 
 set -euo pipefail
 
@@ -49,7 +50,7 @@ find_host_python() {
 # What the userland holds: Python 3.14, compilers for the few packages that
 # Home Assistant builds from source when the development instance starts (its
 # voice components), the browser (with a font) that the end-to-end test
-# drives, and ShellCheck for scripts/lint-ci.
+# drives, and ShellCheck for scripts/lint_ci.py.
 BROWSER_PACKAGES="chromium fonts-dejavu-core"
 ROOTFS_PACKAGES="python3.14 python3.14-venv python3.14-dev gcc g++ ca-certificates shellcheck $BROWSER_PACKAGES"
 # What debootstrap itself installs. The rest comes with apt-get afterwards:
@@ -162,7 +163,7 @@ in_env() {
     /bin/bash -c "cd $pwd_q && exec $cmd_q"
 }
 
-# The end-to-end test drives Debian's Chromium, and scripts/lint-ci needs
+# The end-to-end test drives Debian's Chromium, and scripts/lint_ci.py needs
 # ShellCheck. In the userland both come with ROOTFS_PACKAGES; with a host
 # Python, what is missing is installed with apt-get (as root on a Debian-like
 # host). Without Chromium the end-to-end test skips, saying why; without
