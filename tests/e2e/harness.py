@@ -238,7 +238,10 @@ class HomeAssistantInstance:
             return pool.submit(asyncio.run, call()).result(timeout=60)
 
 
-def write_config(config_dir: Path, port: int) -> None:
+CANARY = Path(__file__).resolve().parent / "canary" / "sunset_canary"
+
+
+def write_config(config_dir: Path, port: int, *, canary: bool = False) -> None:
     """A copy of config/configuration.yaml, prepared for an unattended start.
 
     * HTTP settings live in Home Assistant's storage (YAML ones would be a
@@ -259,7 +262,11 @@ def write_config(config_dir: Path, port: int) -> None:
     (config_dir / "automations.yaml").write_text(
         yaml.safe_dump([LOW_CREDIT_AUTOMATION], sort_keys=False)
     )
-    (config_dir / "custom_components").symlink_to(REPO / "custom_components")
+    custom = config_dir / "custom_components"
+    custom.mkdir()
+    (custom / "sms_credit").symlink_to(REPO / "custom_components" / "sms_credit")
+    if canary:
+        (custom / CANARY.name).symlink_to(CANARY)
     http = {
         "stable": {
             "server_host": ["127.0.0.1"],
@@ -295,6 +302,8 @@ def write_config(config_dir: Path, port: int) -> None:
     }
     with (config_dir / "configuration.yaml").open("a") as config:
         config.write("\n" + yaml.safe_dump(dashboards, sort_keys=False))
+        if canary:
+            config.write(f"{CANARY.name}:\n")
     card = yaml.safe_load(DASHBOARD_CARD.read_text())
     dashboard = {
         "title": "SMS accounts",

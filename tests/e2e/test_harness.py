@@ -1,17 +1,20 @@
 """The end-to-end fixtures' own checks, on log lines Home Assistant writes.
 
 The fixture that starts Home Assistant fails a test when the log reports a
-deprecated use; these lines are in the exact shapes of Home Assistant
-2026.11's frame and deprecation helpers, so the check is known to catch them.
+deprecated use. The lines below are in the exact shapes of Home Assistant
+2026.11's frame and deprecation helpers; and a canary custom integration
+that uses a deprecated API, loaded into a real Home Assistant on both
+releases, proves that the check reads the log those releases write.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+import time
 
 import pytest
 
-from tests.e2e.harness import deprecation_reports
+from tests.e2e.harness import HomeAssistantInstance, deprecation_reports
 
 CLEAN = (
     "2026-12-02 10:03:50.121 WARNING (SyncWorker_0) [homeassistant.loader] We "
@@ -53,9 +56,23 @@ def test_a_clean_log_reports_nothing(tmp_path: Path) -> None:
     assert deprecation_reports(tmp_path / "missing.log") == []
 
 
-@pytest.mark.parametrize("report", REPORTS)
+@pytest.mark.parametrize(
+    "report", REPORTS, ids=["custom integration", "code", "deprecated constant"]
+)
 def test_each_kind_of_report_is_caught(tmp_path: Path, report: str) -> None:
     """A deprecation report among the usual lines is found."""
     log = tmp_path / "home-assistant.log"
     log.write_text(CLEAN + report + "\n")
     assert deprecation_reports(log) == [report]
+
+
+@pytest.mark.sunset_canary
+def test_a_real_report_is_caught(home_assistant: HomeAssistantInstance) -> None:
+    """The canary's report, in the log of a running Home Assistant, is found."""
+    deadline = time.monotonic() + 60
+    while "sunset_canary" not in home_assistant.api("GET", "config")["components"]:
+        assert time.monotonic() < deadline, "the canary was not set up"
+        time.sleep(0.25)
+    (report,) = deprecation_reports(home_assistant.log)
+    assert "Detected that custom integration 'sunset_canary'" in report
+    assert "This will stop working in Home Assistant 2099.1" in report
