@@ -37,6 +37,7 @@ from tests.e2e.harness import (
     releases,
     stop,
     tail,
+    tests_release,
     wait_until_serving,
     write_config,
 )
@@ -76,12 +77,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     try:
         found: list[Release | str] = list(releases())
     except LookupError as err:
-        from homeassistant.const import __version__  # noqa: PLC0415
-
-        found = [
-            Release(__version__, sys.executable, newest=False),
-            f"newest release not set up: {err}",
-        ]
+        found = [tests_release(), f"newest release not set up: {err}"]
     metafunc.parametrize(
         "ha_release",
         found,

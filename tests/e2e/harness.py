@@ -73,6 +73,11 @@ class Release:
     newest: bool
 
 
+def tests_release() -> Release:
+    """The release the unit tests use: this environment's."""
+    return Release(ha_const.__version__, sys.executable, newest=False)
+
+
 def releases() -> list[Release]:
     """The tests' release, and the newest release when its environment is known.
 
@@ -80,7 +85,6 @@ def releases() -> list[Release]:
         LookupError: the newest release's environment is not set up (run
             through scripts/test, which sets it up).
     """
-    tests = Release(ha_const.__version__, sys.executable, newest=False)
     python = os.environ.get(NEWEST_PYTHON_ENV, "")
     if not python:
         raise LookupError(
@@ -98,7 +102,7 @@ def releases() -> list[Release]:
         check=True,
         timeout=120,
     ).stdout.strip()
-    return [tests, Release(version, python, newest=True)]
+    return [tests_release(), Release(version, python, newest=True)]
 
 
 def deprecation_reports(log: Path) -> list[str]:
@@ -116,14 +120,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def http_json(url: str, data: Any = None, *, timeout: float = 10.0) -> Any:
-    """GET (or POST ``data`` as JSON to) ``url``; return the decoded answer."""
+def http_json(
+    url: str,
+    data: Any = None,
+    *,
+    timeout: float = 10.0,
+    method: str | None = None,
+    token: str | None = None,
+) -> Any:
+    """GET (or POST ``data`` as JSON to) ``url``; return the decoded answer.
+
+    ``method`` overrides that choice; ``token`` is sent as a bearer token.
+    """
     body = None if data is None else json.dumps(data).encode()
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
     request = urllib.request.Request(  # noqa: S310 - always http://127.0.0.1
         url,
         body,
-        method="GET" if data is None else "POST",
-        headers={"Content-Type": "application/json"},
+        method=method or ("GET" if data is None else "POST"),
+        headers=headers,
     )
     with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
         return json.loads(answer.read() or b"null")
@@ -177,6 +194,35 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
 
 
+def demo_account_answers(
+    provider: str, standin_url: str, threshold: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """The add flow's answers for the stand-in's ``demo`` account of a provider.
+
+    SMSC's with its password, Agile Telecom's with its API key, on the
+    provider's first server with the stand-in's address as the custom one;
+    ``threshold`` answers the last step (its default when not given).
+    """
+    from custom_components.sms_credit.helpers import host_option  # noqa: PLC0415
+    from custom_components.sms_credit.providers import PROVIDERS  # noqa: PLC0415
+
+    method, secret = {
+        "smsc": ("password", "demo-password"),
+        "agile": ("api_key", "demo-agile-key"),
+    }[provider]
+    return [
+        {"provider": provider},
+        {"next_step_id": method},
+        {
+            "host": host_option(PROVIDERS[provider].hosts[0]),
+            "username": "demo",
+            method: secret,
+            "advanced": {"custom_host": standin_url},
+        },
+        threshold or {},
+    ]
+
+
 @dataclass(frozen=True)
 class Standin:
     """The stand-in provider server, controlled over its HTTP API."""
@@ -201,18 +247,9 @@ class HomeAssistantInstance:
 
     def api(self, method: str, path: str, data: Any = None) -> Any:
         """Call the REST API (``/api/<path>``) as the owner."""
-        body = None if data is None else json.dumps(data).encode()
-        request = urllib.request.Request(  # noqa: S310 - always http://127.0.0.1
-            f"{self.url}/api/{path}",
-            body,
-            method=method,
-            headers={
-                "Authorization": f"Bearer {self.token}",
-                "Content-Type": "application/json",
-            },
+        return http_json(
+            f"{self.url}/api/{path}", data, timeout=30, method=method, token=self.token
         )
-        with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
-            return json.loads(answer.read() or b"null")
 
     def ws(self, message: dict[str, Any]) -> Any:
         """Send one WebSocket command as the owner; return its result.

@@ -14,9 +14,7 @@ from collections.abc import Callable
 import time
 from typing import Any
 
-from custom_components.sms_credit.helpers import host_option
-from custom_components.sms_credit.providers import PROVIDERS
-from tests.e2e.harness import HomeAssistantInstance, Standin
+from tests.e2e.harness import HomeAssistantInstance, Standin, demo_account_answers
 
 CREDIT = "sensor.smsc_demo_credit"
 AGILE_CREDIT = "sensor.agile_telecom_demo_credit"
@@ -74,17 +72,9 @@ def test_set_up_refresh_reauth_and_repair(
     # Set-up: the account is added, loaded, and shows its credit.
     entry_id = add_account(
         ha,
-        [
-            {"provider": "smsc"},
-            {"next_step_id": "password"},
-            {
-                "host": host_option(PROVIDERS["smsc"].hosts[0]),
-                "username": "demo",
-                "password": "demo-password",
-                "advanced": {"custom_host": standin.url},
-            },
-            {"low_credit_threshold": 10},
-        ],
+        demo_account_answers(
+            "smsc", standin.url, threshold={"low_credit_threshold": 10}
+        ),
     )
     assert entry_state(ha, entry_id) == "loaded"
     assert wait_for("the credit", lambda: state(ha, CREDIT) in {"100.5", "100.50"})
@@ -120,20 +110,7 @@ def test_set_up_refresh_reauth_and_repair(
     assert entry_state(ha, entry_id) == "loaded"
 
     # A repair issue: the provider's allow-list refuses Home Assistant's IP.
-    add_account(
-        ha,
-        [
-            {"provider": "agile"},
-            {"next_step_id": "api_key"},
-            {
-                "host": host_option(PROVIDERS["agile"].hosts[0]),
-                "username": "demo",
-                "api_key": "demo-agile-key",
-                "advanced": {"custom_host": standin.url},
-            },
-            {},
-        ],
-    )
+    add_account(ha, demo_account_answers("agile", standin.url))
     standin.update({"allowed_ips": ["192.0.2.1"]})
     refresh(ha, AGILE_CREDIT)
     (issue,) = wait_for("the repair issue", lambda: our_issues(ha))

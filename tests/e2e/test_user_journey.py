@@ -33,6 +33,7 @@ from tests.e2e.harness import (
     HomeAssistantInstance,
     Release,
     Standin,
+    demo_account_answers,
 )
 
 SCREENSHOTS_ENV = "SMS_CREDIT_SCREENSHOTS"
@@ -175,17 +176,7 @@ def add_agile_account(page: Page, standin: Standin) -> None:
         CALL_API, ["POST", "config/config_entries/flow", {"handler": "sms_credit"}]
     )
     path = f"config/config_entries/flow/{flow['flow_id']}"
-    for answer in (
-        {"provider": "agile"},
-        {"next_step_id": "api_key"},
-        {
-            "host": "secure_agiletelecom_com",
-            "username": "demo",
-            "api_key": "demo-agile-key",
-            "advanced": {"custom_host": standin.url},
-        },
-        {},  # the threshold: its default
-    ):
+    for answer in demo_account_answers("agile", standin.url):
         flow = page.evaluate(CALL_API, ["POST", path, answer])
     assert flow["type"] == "create_entry", flow
 
