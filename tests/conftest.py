@@ -22,7 +22,6 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.sms_credit.const import (
     CONF_AUTH_METHOD,
     CONF_LOW_CREDIT_THRESHOLD,
-    CONF_PASSWORD_MD5,
     CONF_PROVIDER,
     CONF_UPDATE_INTERVAL,
     DOMAIN,
@@ -88,7 +87,7 @@ def entry_data(
         CONF_USERNAME: "demo",
     }
     if provider == "smsc":
-        data[CONF_PASSWORD_MD5] = DEMO_PASSWORD_MD5
+        data["password_md5"] = DEMO_PASSWORD_MD5
     else:
         data["password"] = DEMO_PASSWORD
     data.update(extra)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+import sys
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -20,17 +21,13 @@ from custom_components.sms_credit.config_flow import chosen_host
 from custom_components.sms_credit.const import (
     CONF_AUTH_METHOD,
     CONF_LOW_CREDIT_THRESHOLD,
-    CONF_PASSWORD_MD5,
     CONF_UPDATE_INTERVAL,
     DOMAIN,
     MIN_UPDATE_INTERVAL,
 )
 from custom_components.sms_credit.helpers import valid_base_url
-from custom_components.sms_credit.providers import (
-    PROVIDERS,
-    AgileClient,
-    smsc_password_hash,
-)
+from custom_components.sms_credit.providers import PROVIDERS, REGISTRY, ProviderClient
+from custom_components.sms_credit.providers.smsc import smsc_password_hash
 from tests.conftest import (
     AGILE_API_KEY,
     DEMO_PASSWORD,
@@ -59,13 +56,15 @@ async def start(hass: HomeAssistant, provider: str, method: str) -> dict[str, An
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"provider": provider}
     )
-    assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["password", "api_key"]
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "auth_method"
+    options = result["data_schema"].schema[CONF_AUTH_METHOD].config["options"]
+    assert options == ["password", "api_key"]
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": method}
+        result["flow_id"], {CONF_AUTH_METHOD: method}
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == method  # each login method has its own texts
+    assert result["step_id"] == "credentials"  # one form for every login method
     return result
 
 
@@ -86,7 +85,7 @@ async def test_add_smsc_account_stores_only_the_md5(
         CONF_HOST: standin.url,
         "auth_method": "password",
         CONF_USERNAME: "demo",
-        CONF_PASSWORD_MD5: DEMO_PASSWORD_MD5,
+        "password_md5": DEMO_PASSWORD_MD5,
     }
     entry = result["result"]
     assert entry.unique_id is None  # duplicates are found by their credentials
@@ -110,7 +109,7 @@ async def test_add_agile_account_with_api_key(
     result = await start(hass, "agile", "api_key")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {**custom(standin.url), CONF_USERNAME: "demo", CONF_API_KEY: AGILE_API_KEY},
+        {**custom(standin.url), "name": "demo", CONF_API_KEY: AGILE_API_KEY},
     )
     result = await threshold_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -127,7 +126,7 @@ async def test_add_smsc_account_with_api_key(
     result = await start(hass, "smsc", "api_key")
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {**custom(standin.url), CONF_USERNAME: "demo", CONF_API_KEY: SMSC_API_KEY},
+        {**custom(standin.url), "name": "demo", CONF_API_KEY: SMSC_API_KEY},
     )
     result = await threshold_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -142,8 +141,9 @@ async def test_sites_listed_and_custom_server_hidden(
     result = await start(hass, "smsc", "password")
     schema = result["data_schema"].schema
     host = schema[CONF_HOST]
-    # Options are translated (each site named with its country) by key.
-    assert host.config["options"] == [
+    # Options are translated (each site named with its country) by key; the
+    # declared label (host and country code) stands in for a missing text.
+    assert [option["value"] for option in host.config["options"]] == [
         "smsc_ru",
         "smscentre_com",
         "smsc_kz",
@@ -290,7 +290,7 @@ async def test_unexpected_error_is_caught(
     async def broken(self: object) -> None:
         raise ZeroDivisionError
 
-    monkeypatch.setattr(AgileClient, "async_get_balance", broken)
+    monkeypatch.setattr(ProviderClient, "async_get_balance", broken)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
         {**custom(standin.url), CONF_USERNAME: "demo", CONF_PASSWORD: DEMO_PASSWORD},
@@ -376,7 +376,7 @@ async def test_reauth(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
     await hass.async_block_till_done()
-    assert smsc_entry.data[CONF_PASSWORD_MD5] == smsc_password_hash("new-password")
+    assert smsc_entry.data["password_md5"] == smsc_password_hash("new-password")
     assert CONF_PASSWORD not in smsc_entry.data
     assert smsc_entry.state is ConfigEntryState.LOADED
     # Two tries, and the reload checked once more.
@@ -392,14 +392,14 @@ async def test_reconfigure_keeps_the_secret_when_left_empty(
     await other.start()
     try:
         result = await smsc_entry.start_reconfigure_flow(hass)
-        assert result["step_id"] == "reconfigure_password"
+        assert result["step_id"] == "reconfigure"
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {**custom(other.url), CONF_USERNAME: "demo"}
         )
         assert result["type"] is FlowResultType.ABORT
         assert result["reason"] == "reconfigure_successful"
         assert smsc_entry.data[CONF_HOST] == other.url
-        assert smsc_entry.data[CONF_PASSWORD_MD5] == DEMO_PASSWORD_MD5
+        assert smsc_entry.data["password_md5"] == DEMO_PASSWORD_MD5
         # Another login is another account: a form error on the login.
         result = await smsc_entry.start_reconfigure_flow(hass)
         result = await hass.config_entries.flow.async_configure(
@@ -430,7 +430,7 @@ async def test_reconfigure_onto_another_entrys_account(
     result = await second.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {**custom(standin.url), CONF_USERNAME: "two", CONF_API_KEY: AGILE_API_KEY},
+        {**custom(standin.url), "name": "two", CONF_API_KEY: AGILE_API_KEY},
     )
     assert result["reason"] == "already_configured"
     assert not standin.seen
@@ -460,7 +460,7 @@ async def test_reconfigure_new_password(
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
-    assert smsc_entry.data[CONF_PASSWORD_MD5] == smsc_password_hash("changed")
+    assert smsc_entry.data["password_md5"] == smsc_password_hash("changed")
 
 
 async def test_reconfigure_empty_secret_keeps_stored_one(
@@ -470,7 +470,7 @@ async def test_reconfigure_empty_secret_keeps_stored_one(
     await setup_entry(hass, agile_entry)
     result = await agile_entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**custom(standin.url), CONF_USERNAME: "demo"}
+        result["flow_id"], {**custom(standin.url), "name": "demo"}
     )
     assert result["reason"] == "reconfigure_successful"
     assert agile_entry.data[CONF_API_KEY] == AGILE_API_KEY
@@ -499,7 +499,8 @@ async def test_options_apply_without_restart_or_request(
         CONF_LOW_CREDIT_THRESHOLD: 500,
     }
     assert hass.states.get("binary_sensor.smsc_demo_low_credit").state == "on"
-    assert smsc_entry.runtime_data.update_interval.total_seconds() == 15 * 60
+    # The next poll: one new interval after the last attempt.
+    assert 14 * 60 < smsc_entry.runtime_data.update_interval.total_seconds() <= 15 * 60
     assert len(standin.seen) == requests
 
 
@@ -515,8 +516,9 @@ async def test_provider_with_one_login_method_skips_the_menu(
 ) -> None:
     """A provider with a single login method goes straight to the form."""
     spec = PROVIDERS["agile"]
-    monkeypatch.setitem(
-        PROVIDERS, "agile", replace(spec, auth_methods=spec.auth_methods[1:])
+    module = sys.modules[REGISTRY["agile"]]
+    monkeypatch.setattr(
+        module, "SPEC", replace(spec, auth_methods=spec.auth_methods[1:])
     )
     result = await hass.config_entries.flow.async_init(
         DOMAIN, context={"source": SOURCE_USER}
@@ -525,7 +527,7 @@ async def test_provider_with_one_login_method_skips_the_menu(
         result["flow_id"], {"provider": "agile"}
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "api_key"
+    assert result["step_id"] == "credentials"
     assert CONF_API_KEY in result["data_schema"].schema
 
 
@@ -557,7 +559,7 @@ async def test_reconfigure_form_shows_the_current_server(
     assert schema["advanced"].options == {"collapsed": True}
     username = next(key for key in schema if key == CONF_USERNAME)
     assert username.description["suggested_value"] == "demo"
-    assert not any(key == CONF_PASSWORD_MD5 for key in schema)
+    assert not any(key == "password_md5" for key in schema)
 
 
 async def test_options_without_a_balance_yet(

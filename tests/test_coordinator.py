@@ -111,7 +111,7 @@ async def test_limits_survive_a_restart(
     assert standin.requests[SMSC_PATH] == 10
     await hass.config_entries.async_unload(smsc_entry.entry_id)
     await tick(hass, freezer, 2)  # the delayed save runs
-    assert "sms_credit.accounts" in hass_storage
+    assert f"sms_credit.{smsc_entry.entry_id}" in hass_storage
     # A "restart": the in-memory state is gone, only storage remains.
     hass.data.pop(DATA_STORE)
     await hass.config_entries.async_setup(smsc_entry.entry_id)
@@ -267,11 +267,11 @@ async def test_routine_polls_are_stored_lazily_bursts_at_once(
     set_up_at = time.time()
 
     def stored() -> dict[str, Any]:
-        return hass_storage["sms_credit.accounts"]["data"]
+        # The entry's own file: its record and its login's window.
+        return hass_storage[f"sms_credit.{smsc_entry.entry_id}"]["data"]
 
     def fetched_at() -> float:
-        entry = stored()["entries"][smsc_entry.entry_id]
-        return float(entry["answer"]["fetched_at"])
+        return float(stored()["answer"]["fetched_at"])
 
     await tick(hass, freezer, 61)
     assert fetched_at() == set_up_at
@@ -287,4 +287,4 @@ async def test_routine_polls_are_stored_lazily_bursts_at_once(
     await smsc_entry.runtime_data.async_refresh()
     assert standin.requests[SMSC_PATH] == 4
     await tick(hass, freezer, 2)
-    assert len(stored()["logins"]["smsc|127.0.0.1|demo"]["history"]) == 2
+    assert len(stored()["history"]) == 2

@@ -149,7 +149,7 @@ async def test_stored_options_that_are_invalid_fall_back_to_defaults(
         ("smsc", "password", {CONF_PASSWORD: f"pw{SURROGATE}"}, CONF_PASSWORD),
         ("smsc", "password", {CONF_USERNAME: "de\x00mo"}, CONF_USERNAME),
         ("smsc", "password", {CONF_USERNAME: "demo\n"}, CONF_USERNAME),
-        ("smsc", "api_key", {CONF_USERNAME: f"label{SURROGATE}"}, CONF_USERNAME),
+        ("smsc", "api_key", {"name": f"label{SURROGATE}"}, "name"),
         ("smsc", "api_key", {CONF_API_KEY: "demo-smsc-key\n"}, CONF_API_KEY),
         ("agile", "api_key", {CONF_API_KEY: "demo-agile\x00key"}, CONF_API_KEY),
         ("agile", "api_key", {CONF_API_KEY: f"key{SURROGATE}"}, CONF_API_KEY),
@@ -172,7 +172,8 @@ async def test_text_that_cannot_be_stored_or_sent_is_a_form_error(
     account (one such login used to make every later save fail).
     """
     secret = CONF_API_KEY if method == "api_key" else CONF_PASSWORD
-    user_input = {**custom(standin.url), CONF_USERNAME: "demo", secret: "x", **typed}
+    login = "name" if method == "api_key" else CONF_USERNAME
+    user_input = {**custom(standin.url), login: "demo", secret: "x", **typed}
     result = await start(hass, provider, method)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], user_input
@@ -181,7 +182,7 @@ async def test_text_that_cannot_be_stored_or_sent_is_a_form_error(
     assert result["errors"] == {field: "invalid_characters"}
     assert not standin.seen
     # The same form, typed right, goes through; the storage is still writable.
-    fixed = {**user_input, CONF_USERNAME: "demo"}
+    fixed = {**user_input, login: "demo"}
     fixed[secret] = (
         "demo-password"
         if secret == CONF_PASSWORD
@@ -193,7 +194,9 @@ async def test_text_that_cannot_be_stored_or_sent_is_a_form_error(
     await hass.async_block_till_done()
     # Home Assistant's writer refuses lone surrogates: all of it writes.
     store = await async_get_store(hass)
-    json_bytes(store._data_to_save())
+    json_bytes(store._sites_data())
+    for record in store._entries.values():
+        json_bytes(store._entry_data(record))
     for stored in hass_storage.values():
         json_bytes(stored)
 
@@ -272,7 +275,7 @@ async def test_reconfigure_refuses_unsendable_text(
     result = await agile_entry.start_reconfigure_flow(hass)
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {**custom(standin.url), CONF_USERNAME: "demo", CONF_API_KEY: "k\x00ey"},
+        {**custom(standin.url), "name": "demo", CONF_API_KEY: "k\x00ey"},
     )
     assert result["errors"] == {CONF_API_KEY: "invalid_characters"}
     assert len(standin.seen) == requests
@@ -415,14 +418,14 @@ async def test_unsendable_text_through_the_http_api(
     flow_id = (await response.json())["flow_id"]
     url = f"/api/config/config_entries/flow/{flow_id}"
     await client.post(url, json={"provider": "smsc"})
-    await client.post(url, json={"next_step_id": "api_key"})
+    await client.post(url, json={"auth_method": "api_key"})
     for label, key, refused_by_reader in (
         ("label", "key\\u0000", False),
         ("label\\ud800", "demo-smsc-key", True),
     ):
         body = (
             f'{{"advanced": {{"custom_host": "{standin.url}"}}, '
-            f'"username": "{label}", "api_key": "{key}"}}'
+            f'"name": "{label}", "api_key": "{key}"}}'
         )
         response = await client.post(
             url, data=body, headers={"Content-Type": "application/json"}

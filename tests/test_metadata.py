@@ -12,7 +12,6 @@ from PIL import Image
 import pytest
 import yaml
 
-from custom_components.sms_credit.config_flow import SmsCreditConfigFlow
 from custom_components.sms_credit.helpers import host_option
 from custom_components.sms_credit.providers import PROVIDERS
 
@@ -240,20 +239,26 @@ def test_texts_name_no_provider_and_no_url(language: str) -> None:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_every_server_and_login_method_has_its_texts(language: str) -> None:
-    """Each site of each provider is named with its country; each method has a form."""
+def test_every_login_method_and_field_has_its_texts(language: str) -> None:
+    """Each declared login method is named, and each field labelled and explained.
+
+    In the one credentials form (add), its reconfigure twin, and reauth (the
+    secrets). A site's translated label names its address; a site without
+    one shows its declared label (address and country).
+    """
     translations = _load(INTEGRATION / "translations" / f"{language}.json")
-    labels = translations["selector"]["host"]["options"]
+    methods = translations["selector"]["auth_method"]["options"]
     steps = translations["config"]["step"]
-    expected: set[str] = set()
     for spec in PROVIDERS.values():
         for host in spec.hosts:
-            option = host_option(host)
-            expected.add(option)
-            assert labels[option].startswith(host.removeprefix("https://") + " — ")
+            label = translations["selector"]["host"]["options"].get(host_option(host))
+            assert label is None or label.startswith(host.removeprefix("https://"))
         for method in spec.auth_methods:
-            fields = {field.key for field in method.fields}
-            for step in (method.key, f"reconfigure_{method.key}"):
-                assert hasattr(SmsCreditConfigFlow, f"async_step_{step}")
-                assert set(steps[step]["data"]) == {"host", *fields}
-    assert set(labels) == expected
+            assert methods[method.key]
+            for field in method.fields:
+                steps_of_field = ["credentials", "reconfigure"]
+                if field.secret:
+                    steps_of_field.append("reauth_confirm")
+                for step in steps_of_field:
+                    assert steps[step]["data"][field.form_key], (step, field)
+                    assert steps[step]["data_description"][field.form_key]

@@ -8,6 +8,7 @@ user actions sends a request into a provider's block.
 
 from __future__ import annotations
 
+from dataclasses import replace
 import json
 import logging
 import math
@@ -40,10 +41,11 @@ from custom_components.sms_credit.const import (
 from custom_components.sms_credit.helpers import entry_title
 from custom_components.sms_credit.providers import (
     PROVIDERS,
+    ProviderClient,
     ProviderConnectionError,
     ProviderTimeoutError,
     RateLimiter,
-    SmscClient,
+    Site,
     ThrottledError,
 )
 from custom_components.sms_credit.providers.limiter import monotonic
@@ -81,7 +83,7 @@ async def start_flow(hass: HomeAssistant, provider: str, method: str) -> str:
         result["flow_id"], {"provider": provider}
     )
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": method}
+        result["flow_id"], {"auth_method": method}
     )
     return str(result["flow_id"])
 
@@ -371,14 +373,17 @@ async def test_6_failover_costs_at_most_two_requests(
     async with aiohttp.ClientSession() as session:
 
         def client(limiter: RateLimiter, host: str, timeout: float = 10.0) -> Any:
-            return SmscClient(
+            # A site whose backups are the same host thrice, then the stand-in.
+            site = Site(host, backups=(host, host, host, standin.url))
+            spec = replace(PROVIDERS["smsc"], sites=(site,))
+            return ProviderClient(
                 session,
+                spec,
                 host=host,
                 auth_method="password",
                 credentials=credentials,
                 limiter=limiter,
                 timeout=timeout,
-                backup_hosts=[host, host, host, standin.url],
             )
 
         limiter = RateLimiter(PROVIDERS["smsc"].rate_limit)
@@ -462,7 +467,7 @@ async def test_8_same_api_key_under_another_label_is_refused(
         flow_id,
         {
             "advanced": {"custom_host": standin.url},
-            CONF_USERNAME: "another label",
+            "name": "another label",
             CONF_API_KEY: AGILE_API_KEY,
         },
     )

@@ -65,11 +65,11 @@ async def test_no_secret_anywhere(
             result["flow_id"], {"provider": provider}
         )
         result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {"next_step_id": method}
+            result["flow_id"], {"auth_method": method}
         )
         user_input = {
             "advanced": {"custom_host": standin.url},
-            CONF_USERNAME: f"{provider}-{method}",
+            CONF_USERNAME if method == "password" else "name": f"{provider}-{method}",
             secret_key: secret,
         }
         result = await hass.config_entries.flow.async_configure(

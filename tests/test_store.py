@@ -1,4 +1,9 @@
-"""The stored limits: migrated from version 1, unreadable parts left out."""
+"""The stored limits: migrated from versions 1 and 2, unreadable parts left out.
+
+Since version 3 the sites' facts have one small file, and each entry's
+record and its login's window the entry's own file; version 2 held them all
+in one file, which each entry reads once, at its first set-up.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +23,8 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.sms_credit.const import CONF_UPDATE_INTERVAL, DOMAIN, STORAGE_KEY
 from custom_components.sms_credit.helpers import same_account
-from custom_components.sms_credit.store import async_get_store
+from custom_components.sms_credit.providers import PROVIDERS
+from custom_components.sms_credit.store import DATA_STORE, async_get_store
 from tests.conftest import ENTRY_ID, entry_data, setup_entry, stored, tick
 from tests.standin import SMSC_PATH, StandinProvider
 
@@ -75,7 +81,7 @@ async def test_version_1_keeps_its_pending_block(
     assert standin.requests[SMSC_PATH] == 1
     assert hass.states.get(CREDIT).state == "100.50"
     await tick(hass, freezer, 2)
-    assert hass_storage[STORAGE_KEY]["version"] == 2
+    assert hass_storage[STORAGE_KEY]["version"] == 3
 
 
 async def test_unreadable_parts_are_left_out(
@@ -148,6 +154,7 @@ async def test_a_new_interval_moves_the_next_poll(
     await tick(hass, freezer, 5 * 60 + 1)
     assert standin.requests[SMSC_PATH] == 3
     assert smsc_entry.runtime_data.update_interval == timedelta(minutes=5)
+    assert standin.requests[SMSC_PATH] == 3
 
 
 async def test_newer_entry_versions_are_refused(
@@ -190,7 +197,6 @@ def valid_document(now: float) -> dict[str, Any]:
                     "currency": "RUB",
                     "credit_limit": "0",
                     "fetched_at": now - 60,
-                    "valid_until": now + 1740,
                 },
                 "rejected": "invalid_auth_or_ip",
                 "refusals": 2,
@@ -237,11 +243,6 @@ CORRUPTIONS: list[tuple[tuple[str, ...], list[Any], tuple[str, ...]]] = [
     (
         ("entries", ENTRY_ID, "answer", "fetched_at"),
         BAD_NUMBERS,
-        ("entries", ENTRY_ID, "answer"),
-    ),
-    (
-        ("entries", ENTRY_ID, "answer", "valid_until"),
-        [*BAD_NUMBERS, 0.0, 1e10],  # before it was fetched; far past any interval
         ("entries", ENTRY_ID, "answer"),
     ),
     (
@@ -292,11 +293,33 @@ async def saved_after_load(
     hass_storage: dict[str, Any],
     file: dict[str, Any],
 ) -> dict[str, Any]:
-    """What the store writes right after loading ``file`` (``entry`` exists)."""
+    """What the store writes right after loading ``file`` and ``entry``'s record.
+
+    In version 2's shape: the sites' file, and the entry's own file split
+    into its login's window and its record.
+    """
     hass_storage[STORAGE_KEY] = file
     entry.add_to_hass(hass)
     store = await async_get_store(hass)
-    return dict(store._data_to_save())
+    record = await store.async_entry(
+        entry.entry_id, PROVIDERS["smsc"], entry.data["host"], "demo"
+    )
+    written = store._entry_data(record)
+    assert written.pop("login") == LOGIN
+    login = {
+        key: written.pop(key) for key in ("history", "paused_until") if key in written
+    }
+    saved: dict[str, Any] = store._sites_data()
+    if login:
+        saved["logins"] = {LOGIN: login}
+    if written:
+        saved["entries"] = {entry.entry_id: written}
+    return saved
+
+
+def _without_empty(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` without the parts a corruption left empty."""
+    return {key: value for key, value in document.items() if value or key == "sites"}
 
 
 def _set(document: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
@@ -330,11 +353,11 @@ async def test_each_corrupt_value_is_dropped_with_one_warning(
 
     expected = valid_document(now)
     _drop(expected, gone)
-    assert saved == expected
+    assert saved == _without_empty(expected)
     warnings = our_warnings(caplog)
     assert len(warnings) == 1, warnings
     assert "Left out" in warnings[0]
-    assert "stored limits (.storage/sms_credit.accounts)" in warnings[0]
+    assert "stored limits (.storage/sms_credit." in warnings[0]
 
 
 async def test_a_valid_document_loads_silently(
@@ -372,7 +395,9 @@ async def test_rejection_kept_with_its_cause(
     smsc_entry.add_to_hass(hass)
     hass_storage[STORAGE_KEY] = stored(2, document)
     store = await async_get_store(hass)
-    assert store.entry(ENTRY_ID).rejected == read
+    spec = PROVIDERS["smsc"]
+    record = await store.async_entry(ENTRY_ID, spec, smsc_entry.data["host"], "demo")
+    assert record.rejected == read
 
 
 async def test_corrupt_storage_still_sets_the_entry_up(
@@ -473,11 +498,11 @@ async def test_a_newer_version_says_so_and_keeps_what_it_understands(
     document = valid_document(now)
     document["entries"][ENTRY_ID]["rejected"] = False
     document["something_new"] = {"x": 1}
-    hass_storage[STORAGE_KEY] = stored(3, document)
+    hass_storage[STORAGE_KEY] = stored(4, document)
     await setup_entry(hass, smsc_entry)
     warnings = our_warnings(caplog)
     assert any("newer release of SMS Credit" in w for w in warnings), warnings
-    assert any("storage version 3.1" in w for w in warnings), warnings
+    assert any("storage version 4.1" in w for w in warnings), warnings
     assert not standin.seen  # the block it held still holds
     assert smsc_entry.runtime_data.limiter.site.wait()[0] == 600
 
@@ -498,27 +523,43 @@ async def test_a_newer_minor_version_is_read_silently(
     assert not our_warnings(caplog)
 
 
-async def test_version_2_round_trip(
+async def test_version_2_moves_into_version_3_and_the_entrys_file(
     hass: HomeAssistant,
     smsc_entry: MockConfigEntry,
     hass_storage: dict[str, Any],
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """What version 2 writes, it reads back unchanged, as version 2."""
+    """Version 2's one file becomes the sites' file and the entry's own file.
+
+    Nothing is lost on the way, and each file reads back as it was written.
+    """
     now = time.time()
     hass_storage[STORAGE_KEY] = stored(2, valid_document(now))
     smsc_entry.add_to_hass(hass)
     store = await async_get_store(hass)
-    store.async_schedule_save()
+    spec = PROVIDERS["smsc"]
+    record = await store.async_entry(ENTRY_ID, spec, smsc_entry.data["host"], "demo")
+    store.async_save_entry(record)
+    store.async_save_sites()
     await tick(hass, freezer, 0)  # no time passes: nothing expires
     freezer.tick(timedelta(seconds=2))
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
-    written = hass_storage[STORAGE_KEY]
-    assert written["version"] == 2
-    assert written["minor_version"] == 1
-    assert written["data"]["entries"] == valid_document(now)["entries"]
-    assert written["data"]["sites"][SITE]["failed_logins"] == [now - 60]
+    shared = hass_storage[STORAGE_KEY]
+    assert (shared["version"], shared["minor_version"]) == (3, 1)
+    assert shared["data"] == {"sites": valid_document(now)["sites"]}
+    own = hass_storage[f"sms_credit.{ENTRY_ID}"]
+    assert own["version"] == 1
+    document = valid_document(now)
+    assert own["data"] == {
+        "login": LOGIN,
+        **document["logins"][LOGIN],
+        **document["entries"][ENTRY_ID],
+    }
+    # A restart reads both back unchanged.
+    hass.data.pop(DATA_STORE)
+    saved = await saved_after_load(hass, smsc_entry, hass_storage, shared)
+    assert saved == document
 
 
 async def test_restart_during_a_rate_limit_pause_checks_when_it_ends(
@@ -543,3 +584,30 @@ async def test_restart_during_a_rate_limit_pause_checks_when_it_ends(
     await tick(hass, freezer, 3)
     assert standin.requests[SMSC_PATH] == 1
     assert hass.states.get(CREDIT).state == "100.50"
+
+
+@pytest.mark.parametrize(
+    "file",
+    [
+        {"version": 2, "minor_version": 1, "key": f"sms_credit.{ENTRY_ID}", "data": {}},
+        {"version": "1", "key": f"sms_credit.{ENTRY_ID}", "data": {}},
+        ["not", "a", "file"],
+    ],
+    ids=["a newer version", "text", "a list"],
+)
+async def test_an_unreadable_entry_file_is_ignored_with_one_warning(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+    file: Any,
+) -> None:
+    """The entry's own file unreadable: said once; the entry asks the provider."""
+    hass_storage[f"sms_credit.{ENTRY_ID}"] = file
+    await setup_entry(hass, smsc_entry)
+    assert smsc_entry.state is ConfigEntryState.LOADED
+    assert standin.requests[SMSC_PATH] == 1
+    warnings = our_warnings(caplog)
+    assert len(warnings) == 1, warnings
+    assert f"sms_credit.{ENTRY_ID}) are unreadable" in warnings[0]

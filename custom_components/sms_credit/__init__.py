@@ -16,9 +16,9 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.typing import ConfigType
 
-from .const import DOMAIN
+from .const import CONF_PROVIDER, DOMAIN
 from .coordinator import SmsCreditConfigEntry, SmsCreditCoordinator, async_delete_issues
-from .helpers import UnknownProviderError, account_of, create_client
+from .helpers import UnknownProviderError, account_of, async_get_spec, create_client
 from .store import async_get_store
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -34,14 +34,16 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa:
 
     @callback
     def _entry_changed(change: ConfigEntryChange, entry: ConfigEntry) -> None:
-        # A disabled account has no repair issues, whether it was running or
-        # retrying its set-up (Home Assistant then unloads nothing of ours).
-        if (
-            change is ConfigEntryChange.UPDATED
-            and entry.domain == DOMAIN
-            and entry.disabled_by is not None
-            and entry.state is ConfigEntryState.NOT_LOADED
+        if change is not ConfigEntryChange.UPDATED or entry.domain != DOMAIN:
+            return
+        if entry.state is ConfigEntryState.LOADED:
+            # Options apply to the running coordinator: no reload, no request.
+            entry.runtime_data.async_apply_options()
+        elif (
+            entry.disabled_by is not None and entry.state is ConfigEntryState.NOT_LOADED
         ):
+            # A disabled account has no repair issues, whether it was running
+            # or retrying its set-up (Home Assistant then unloads nothing).
             async_delete_issues(hass, entry.entry_id)
 
     async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, _entry_changed)
@@ -53,7 +55,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsCreditConfigEntry) ->
     store = await async_get_store(hass)
     failure: ConfigEntryError | None = None
     try:
+        await async_get_spec(hass, entry.data.get(CONF_PROVIDER))
         spec, host, login = account_of(entry.data)
+        record = await store.async_entry(entry.entry_id, spec, host, login)
         limiter = store.limiter(spec, host, login)
         client = create_client(async_get_clientsession(hass), entry.data, limiter)
     except UnknownProviderError as err:
@@ -69,42 +73,26 @@ async def async_setup_entry(hass: HomeAssistant, entry: SmsCreditConfigEntry) ->
             translation_domain=DOMAIN, translation_key="invalid_entry_data"
         )
     if failure is not None:
-        raise failure
+        raise failure  # outside the handler: no context to hold data
     coordinator = SmsCreditCoordinator(
-        hass, entry, spec=spec, client=client, limiter=limiter, store=store
+        hass, entry, client=client, limiter=limiter, store=store, record=record
     )
     await coordinator.async_setup_refresh()
     entry.runtime_data = coordinator
-
-    @callback
-    def _entry_changed(change: ConfigEntryChange, changed: ConfigEntry) -> None:
-        # Options apply to the running coordinator: no reload, no request.
-        if change is ConfigEntryChange.UPDATED and changed is entry:
-            coordinator.async_apply_options()
-
-    entry.async_on_unload(
-        async_dispatcher_connect(hass, SIGNAL_CONFIG_ENTRY_CHANGED, _entry_changed)
-    )
     for platform in PLATFORMS:
         await hass.config_entries.async_forward_entry_setups(entry, [platform])
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: SmsCreditConfigEntry) -> bool:
-    """Unload a config entry.
-
-    Its repair issues stay through a reload (and a restart): they say what
-    the provider last answered, until an answer says otherwise (or the
-    entry is disabled, see :func:`async_setup`).
-    """
+    """Unload a config entry; its repair issues stay until an answer ends them."""
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: SmsCreditConfigEntry) -> None:
     """Forget a removed account; pending waits of its site and login stay."""
     async_delete_issues(hass, entry.entry_id)
-    store = await async_get_store(hass)
-    store.async_forget_entry(entry.entry_id)
+    await (await async_get_store(hass)).async_forget_entry(entry.entry_id)
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
@@ -112,7 +100,5 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
 
     Duplicates are found by comparing credentials instead (the config flow).
     """
-    # Home Assistant calls this only for older entries (a newer major
-    # version is refused before): there is one step so far.
     hass.config_entries.async_update_entry(entry, unique_id=None, minor_version=2)
     return True

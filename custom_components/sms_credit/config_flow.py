@@ -1,9 +1,14 @@
-"""Config flow for SMS Credit: add, reauthenticate and reconfigure accounts."""
+"""Config flow for SMS Credit: add, reauthenticate and reconfigure accounts.
+
+One credentials form, built from the fields the provider declares, serves
+adding, reauthenticating (its secrets only) and reconfiguring an account.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from homeassistant.config_entries import (
     ConfigEntry,
@@ -11,7 +16,7 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlow,
 )
-from homeassistant.const import CONF_HOST, CONF_PASSWORD, CONF_USERNAME
+from homeassistant.const import CONF_HOST
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import AbortFlow, section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -32,7 +37,6 @@ import probatio as vol
 from .const import (
     CONF_AUTH_METHOD,
     CONF_LOW_CREDIT_THRESHOLD,
-    CONF_PASSWORD_MD5,
     CONF_PROVIDER,
     CONF_UPDATE_INTERVAL,
     DEFAULT_LOW_CREDIT_THRESHOLD,
@@ -50,21 +54,22 @@ from .coordinator import (
     wait_placeholders,
 )
 from .helpers import (
-    SECRET_KEYS,
     account_name,
+    async_get_spec,
     create_client,
     default_threshold,
     entry_title,
     host_option,
-    provider_spec,
+    names_only,
     same_account,
+    secret_keys,
     unfit_text,
     valid_base_url,
     valid_interval,
     valid_threshold,
 )
 from .providers import (
-    PROVIDERS,
+    REGISTRY,
     AuthMethod,
     Balance,
     ProviderError,
@@ -72,11 +77,9 @@ from .providers import (
     ThrottledError,
     minor_unit,
     normalize_host,
-    smsc_password_hash,
 )
 from .store import async_get_store
 
-SMSC = "smsc"
 SECTION_ADVANCED = "advanced"
 CONF_CUSTOM_HOST = "custom_host"
 
@@ -94,8 +97,9 @@ def stored_data(
 ) -> dict[str, Any]:
     """Return the entry data for what the user typed: only what is needed.
 
-    For SMSC the password is replaced by its MD5, which SMSC accepts in its
-    place: the plaintext never reaches Home Assistant's storage.
+    Each value is stored as the provider declares (SMSC: the MD5 of the
+    password, which it accepts in its place: the plaintext is never stored).
+    A secret left empty is left out (reconfigure keeps the stored one).
     """
     data: dict[str, Any] = {
         CONF_PROVIDER: spec.key,
@@ -103,12 +107,11 @@ def stored_data(
         CONF_AUTH_METHOD: method.key,
     }
     for field in method.fields:
-        value = str(user_input.get(field.key) or "")
+        value = str(user_input.get(field.form_key) or "")
         if field.secret and not value:
-            continue  # reconfigure: the stored secret is kept
-        data[field.key] = value if field.secret else value.strip()
-    if spec.key == SMSC and CONF_PASSWORD in data:
-        data[CONF_PASSWORD_MD5] = smsc_password_hash(data.pop(CONF_PASSWORD))
+            continue
+        value = value if field.secret else value.strip()
+        data[field.key] = field.transform(value) if field.transform else value
     return data
 
 
@@ -132,19 +135,86 @@ def _amount(balance: Balance) -> str:
 def unfit_fields(method: AuthMethod, user_input: Mapping[str, Any]) -> dict[str, str]:
     """Form errors for typed text that can be neither stored nor sent."""
     return {
-        field.key: "invalid_characters"
+        field.form_key: "invalid_characters"
         for field in method.fields
-        if isinstance(value := user_input.get(field.key), str) and unfit_text(value)
+        if isinstance(value := user_input.get(field.form_key), str)
+        and unfit_text(value)
     }
 
 
 def blank_fields(method: AuthMethod, data: Mapping[str, Any]) -> dict[str, str]:
     """Form errors for the text fields left blank (secrets may be kept)."""
     return {
-        field.key: "invalid_credentials"
+        field.form_key: "invalid_credentials"
         for field in method.fields
         if not field.secret and not str(data.get(field.key, "")).strip()
     }
+
+
+def _account_key(method: AuthMethod) -> str:
+    """The form key of the field that names the account."""
+    return next(f.form_key for f in method.fields if f.key == method.account_field)
+
+
+def credentials_schema(
+    spec: ProviderSpec,
+    method: AuthMethod,
+    *,
+    secrets_only: bool = False,
+    secrets_required: bool = True,
+    open_advanced: bool = False,
+) -> vol.Schema:
+    """The form for one login method, built from the provider's declaration.
+
+    The provider's own sites are a list, each named with its country (a
+    translated label per site, else the declared one); another server goes
+    in the "Advanced" section, collapsed unless it holds an error. Reauth
+    asks for the secrets alone.
+    """
+    schema: dict[vol.Marker, Any] = {}
+    if not secrets_only:
+        options = [
+            SelectOptionDict(
+                value=host_option(site.url),
+                label=" · ".join(
+                    filter(None, (urlsplit(site.url).hostname, site.country))
+                ),
+            )
+            for site in spec.sites
+        ]
+        schema[vol.Required(CONF_HOST, default=host_option(spec.hosts[0]))] = (
+            SelectSelector(
+                SelectSelectorConfig(
+                    options=options,
+                    mode=SelectSelectorMode.DROPDOWN,
+                    translation_key="host",
+                )
+            )
+        )
+    for field in method.fields:
+        if field.secret:
+            # Secret: the value never appears in a validation error.
+            key = vol.Secret(field.form_key)
+            marker = vol.Required(key) if secrets_required else vol.Optional(key)
+            schema[marker] = TextSelector(
+                TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="off")
+            )
+        elif not secrets_only:
+            schema[vol.Required(field.form_key)] = TextSelector(
+                TextSelectorConfig(autocomplete="username")
+            )
+    if not secrets_only:
+        schema[vol.Required(SECTION_ADVANCED)] = section(
+            vol.Schema(
+                {
+                    vol.Optional(CONF_CUSTOM_HOST): TextSelector(
+                        TextSelectorConfig(type=TextSelectorType.URL)
+                    )
+                }
+            ),
+            {"collapsed": not open_advanced},
+        )
+    return vol.Schema(schema)
 
 
 class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -170,12 +240,13 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Pick the provider."""
+        specs = {key: await async_get_spec(self.hass, key) for key in REGISTRY}
         if user_input is not None:
-            self._spec = PROVIDERS[user_input[CONF_PROVIDER]]
+            self._spec = specs[user_input[CONF_PROVIDER]]
             return await self.async_step_auth_method()
         options = [
             SelectOptionDict(value=spec.key, label=spec.name)
-            for spec in PROVIDERS.values()
+            for spec in sorted(specs.values(), key=lambda spec: spec.name.casefold())
         ]
         return self.async_show_form(
             step_id="user",
@@ -191,65 +262,53 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
     async def async_step_auth_method(
-        self,
-        user_input: dict[str, Any] | None = None,  # noqa: ARG002 - a menu
+        self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Pick how to log in, where the provider offers more than one way."""
         assert self._spec is not None  # noqa: S101
         methods = self._spec.auth_methods
-        if len(methods) == 1:
-            self._method = methods[0]
-            return await self._async_step_credentials(None)
-        return self.async_show_menu(
+        if len(methods) == 1 or user_input is not None:
+            key = methods[0].key if user_input is None else user_input[CONF_AUTH_METHOD]
+            self._method = self._spec.auth_method(key)
+            return await self.async_step_credentials()
+        selector = SelectSelectorConfig(
+            options=[method.key for method in methods],
+            mode=SelectSelectorMode.LIST,
+            translation_key=CONF_AUTH_METHOD,
+        )
+        return self.async_show_form(
             step_id="auth_method",
-            menu_options=[method.key for method in methods],
+            data_schema=vol.Schema(
+                {
+                    vol.Required(
+                        CONF_AUTH_METHOD, default=methods[0].key
+                    ): SelectSelector(selector)
+                }
+            ),
             description_placeholders={"provider": self._spec.name},
         )
 
-    async def async_step_password(
+    async def async_step_credentials(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Log in with a login and password."""
-        return await self._async_step_method("password", user_input)
-
-    async def async_step_api_key(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Log in with an API key."""
-        return await self._async_step_method("api_key", user_input)
-
-    async def _async_step_method(
-        self, key: str, user_input: dict[str, Any] | None
-    ) -> ConfigFlowResult:
-        assert self._spec is not None  # noqa: S101
-        self._method = self._spec.auth_method(key)
-        return await self._async_step_credentials(user_input)
-
-    async def _async_step_credentials(
-        self, user_input: dict[str, Any] | None
-    ) -> ConfigFlowResult:
-        """Enter the account's host and credentials, tried before saving.
-
-        The step is named after the login method (``password``,
-        ``api_key``), so that each form has its own texts.
-        """
+        """Enter the account's server and credentials, tried before saving."""
         spec, method = self._spec, self._method
         assert spec is not None  # noqa: S101
         assert method is not None  # noqa: S101
         errors: dict[str, str] = {}
-        host = spec.default_host
+        host = spec.hosts[0]
         if user_input is not None:
-            host = chosen_host(spec, user_input, spec.default_host)
+            host = chosen_host(spec, user_input, spec.hosts[0])
         # One set for the try and the form: the try adds until when a wait
         # it meets lasts, for its form error.
         placeholders = _placeholders(
-            spec, host if valid_base_url(host) else spec.default_host
+            spec, host if valid_base_url(host) else spec.hosts[0]
         )
         if user_input is not None:
             if not valid_base_url(host):
                 errors[SECTION_ADVANCED] = "invalid_host"
             elif not (
-                # Unstorable text first: stored_data would hash it.
+                # Unstorable text first: stored_data would transform it.
                 errors := unfit_fields(method, user_input)
                 or blank_fields(
                     method, data := stored_data(spec, method, host, user_input)
@@ -261,9 +320,9 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
                     self._data = data
                     return await self.async_step_threshold()
         return self.async_show_form(
-            step_id=method.key,
+            step_id="credentials",
             data_schema=self.add_suggested_values_to_schema(
-                self._credentials_schema(
+                credentials_schema(
                     spec, method, open_advanced=SECTION_ADVANCED in errors
                 ),
                 user_input,
@@ -313,61 +372,6 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
             },
         )
 
-    @staticmethod
-    def _credentials_schema(
-        spec: ProviderSpec,
-        method: AuthMethod,
-        *,
-        secrets_required: bool = True,
-        open_advanced: bool = False,
-    ) -> vol.Schema:
-        """The form for one login method, built from the provider registry.
-
-        The provider's own sites are a list, each named with its country (a
-        translated label per site); a reseller's server goes in the
-        "Advanced" section (Home Assistant no longer has an advanced mode to
-        hide it behind), collapsed unless it holds an error.
-        """
-        schema: dict[vol.Marker, Any] = {
-            vol.Required(
-                CONF_HOST, default=host_option(spec.default_host)
-            ): SelectSelector(
-                SelectSelectorConfig(
-                    options=[host_option(host) for host in spec.hosts],
-                    mode=SelectSelectorMode.DROPDOWN,
-                    translation_key="host",
-                )
-            )
-        }
-        for field in method.fields:
-            if field.secret:
-                # Secret: the value never appears in a validation error.
-                marker: vol.Marker = (
-                    vol.Required(vol.Secret(field.key))
-                    if secrets_required
-                    else vol.Optional(vol.Secret(field.key))
-                )
-                schema[marker] = TextSelector(
-                    TextSelectorConfig(
-                        type=TextSelectorType.PASSWORD, autocomplete="off"
-                    )
-                )
-            else:
-                schema[vol.Required(field.key)] = TextSelector(
-                    TextSelectorConfig(autocomplete="username")
-                )
-        schema[vol.Required(SECTION_ADVANCED)] = section(
-            vol.Schema(
-                {
-                    vol.Optional(CONF_CUSTOM_HOST): TextSelector(
-                        TextSelectorConfig(type=TextSelectorType.URL)
-                    )
-                }
-            ),
-            {"collapsed": not open_advanced},
-        )
-        return vol.Schema(schema)
-
     @callback
     def _abort_if_same_account(
         self, data: Mapping[str, Any], *, but: ConfigEntry | None = None
@@ -389,14 +393,17 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
         request does: nothing is sent into a provider's block, and never the
         failed login that would cause one.
         """
-        spec = provider_spec(data)
+        spec, method = self._spec, self._method
+        assert spec is not None  # noqa: S101
+        assert method is not None  # noqa: S101
         store = await async_get_store(self.hass)
-        limiter = store.limiter(spec, data[CONF_HOST], account_name(data))
+        host, login = data[CONF_HOST], account_name(data)
+        limiter = store.limiter(spec, host, login)
         try:
             client = create_client(async_get_clientsession(self.hass), data, limiter)
         except ValueError:
             # A login the provider's protocol cannot carry.
-            return {CONF_USERNAME: "invalid_credentials"}
+            return {_account_key(method): "invalid_credentials"}
         try:
             self._balance = await client.async_get_balance()
         except ThrottledError as err:
@@ -405,66 +412,61 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
             return {"base": err.reason.value}
         except ProviderError as err:
             LOGGER.debug("%s: trying the credentials failed: %s", spec.name, err)
-            store.async_schedule_save()
-            placeholders.update(wait_placeholders(limiter.next_allowed_in()))
+            store.async_save_sites()
+            placeholders.update(wait_placeholders(limiter.wait()[0]))
             return {"base": error_key(err)}
         except Exception:  # noqa: BLE001 - the form must never crash
             LOGGER.exception("Unexpected error trying the credentials")
             return {"base": "unknown"}
         if entry is not None:
             # New credentials of this entry work: they are no longer rejected.
-            store.entry(entry.entry_id).rejected = None
-        store.async_schedule_save()
+            record = await store.async_entry(entry.entry_id, spec, host, login)
+            record.rejected = None
+            store.async_save_entry(record)
         return {}
 
     async def async_step_reauth(
         self, entry_data: Mapping[str, Any]
     ) -> ConfigFlowResult:
         """The provider rejected the stored credentials."""
-        self._spec = provider_spec(entry_data)
+        self._spec = await async_get_spec(self.hass, entry_data[CONF_PROVIDER])
         self._method = self._spec.auth_method(entry_data[CONF_AUTH_METHOD])
         return await self.async_step_reauth_confirm()
 
     async def async_step_reauth_confirm(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Ask for the new secret, try it, and reload the entry."""
+        """Ask for the new secrets, try them, and reload the entry."""
         spec, method = self._spec, self._method
         assert spec is not None  # noqa: S101
         assert method is not None  # noqa: S101
         entry = self._get_reauth_entry()
+        host = entry.data[CONF_HOST]
         # Shown at once when the provider's answer may also mean an IP
         # address off the account's allow-list (SMSC's error 2); the cause
         # is stored, so it is still known after a restart.
         store = await async_get_store(self.hass)
-        rejected = store.entry(entry.entry_id).rejected
-        errors: dict[str, str] = (
-            {"base": REJECTION_INVALID_AUTH_OR_IP}
-            if user_input is None and rejected == REJECTION_INVALID_AUTH_OR_IP
-            else {}
+        record = await store.async_entry(
+            entry.entry_id, spec, host, account_name(entry.data)
         )
-        placeholders = {
-            **_placeholders(spec, entry.data[CONF_HOST]),
-            "title": entry.title,
-        }
-        secret_fields = [f for f in method.fields if f.secret]
+        errors: dict[str, str] = {}
+        if user_input is None and record.rejected == REJECTION_INVALID_AUTH_OR_IP:
+            errors["base"] = REJECTION_INVALID_AUTH_OR_IP
+        placeholders = {**_placeholders(spec, host), "title": entry.title}
         if user_input is not None and not (errors := unfit_fields(method, user_input)):
-            merged = {**entry.data, **user_input}
-            data = stored_data(spec, method, entry.data[CONF_HOST], merged)
+            typed = stored_data(spec, method, host, user_input)
+            data = {
+                **entry.data,
+                **{k: typed[k] for k in secret_keys(spec) & typed.keys()},
+            }
             errors = await self._async_try(data, placeholders, entry)
             if not errors:
                 return self.async_update_reload_and_abort(
                     entry, data=data, reason="reauth_successful"
                 )
-        schema = {
-            vol.Required(vol.Secret(field.key)): TextSelector(
-                TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="off")
-            )
-            for field in secret_fields
-        }
         return self.async_show_form(
             step_id="reauth_confirm",
-            data_schema=vol.Schema(schema),
+            data_schema=credentials_schema(spec, method, secrets_only=True),
             errors=errors,
             description_placeholders=placeholders,
         )
@@ -472,31 +474,9 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the host or credentials of the same account.
-
-        The form is named after the entry's login method
-        (``reconfigure_password``, ``reconfigure_api_key``), so that each
-        has its own texts; its answers come back to the same step.
-        """
-        return await self._async_step_reconfigure(user_input)
-
-    async def async_step_reconfigure_password(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Reconfigure an entry that logs in with a password."""
-        return await self._async_step_reconfigure(user_input)
-
-    async def async_step_reconfigure_api_key(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Reconfigure an entry that logs in with an API key."""
-        return await self._async_step_reconfigure(user_input)
-
-    async def _async_step_reconfigure(
-        self, user_input: dict[str, Any] | None
-    ) -> ConfigFlowResult:
+        """Change the server or credentials of the same account."""
         entry = self._get_reconfigure_entry()
-        spec = self._spec = provider_spec(entry.data)
+        spec = self._spec = await async_get_spec(self.hass, entry.data[CONF_PROVIDER])
         method = self._method = spec.auth_method(entry.data[CONF_AUTH_METHOD])
         errors: dict[str, str] = {}
         host = entry.data[CONF_HOST]
@@ -512,18 +492,15 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
             elif not (
                 errors := unfit_fields(method, user_input)
                 or blank_fields(
-                    method,
-                    data := self._reconfigured_data(
-                        entry, spec, method, host, user_input
-                    ),
+                    method, data := self._reconfigured(entry, spec, host, user_input)
                 )
             ):
-                if method.key == "password" and account_name(data).casefold() != (
+                if not names_only(method) and account_name(data).casefold() != (
                     account_name(entry.data).casefold()
                 ):
                     # Another login is another account: the user corrects
                     # it here, or adds that account instead.
-                    errors = {CONF_USERNAME: "wrong_account"}
+                    errors = {_account_key(method): "wrong_account"}
                 else:
                     self._abort_if_same_account(data, but=entry)
                     errors = await self._async_try(data, placeholders, entry)
@@ -534,10 +511,10 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
                         title=entry_title(data),
                         reason="reconfigure_successful",
                     )
-        suggested = {
-            key: value
-            for key, value in entry.data.items()
-            if key not in SECRET_KEYS and key != CONF_HOST
+        suggested: dict[str, Any] = {
+            field.form_key: entry.data.get(field.key)
+            for field in method.fields
+            if not field.secret
         }
         if entry.data[CONF_HOST] in spec.hosts:
             suggested[CONF_HOST] = host_option(entry.data[CONF_HOST])
@@ -545,9 +522,9 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
             suggested[SECTION_ADVANCED] = {CONF_CUSTOM_HOST: entry.data[CONF_HOST]}
         suggested.update(user_input or {})
         return self.async_show_form(
-            step_id=f"reconfigure_{method.key}",
+            step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(
-                self._credentials_schema(
+                credentials_schema(
                     spec,
                     method,
                     secrets_required=False,
@@ -560,19 +537,19 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
             description_placeholders=placeholders,
         )
 
-    @staticmethod
-    def _reconfigured_data(
+    def _reconfigured(
+        self,
         entry: ConfigEntry,
         spec: ProviderSpec,
-        method: AuthMethod,
         host: str,
         user_input: Mapping[str, Any],
     ) -> dict[str, Any]:
-        """New entry data; a secret left empty keeps the stored one."""
+        """New entry data; secrets left empty keep the stored ones."""
+        assert self._method is not None  # noqa: S101
         typed = {k: v for k, v in user_input.items() if v not in (None, "")}
-        data = stored_data(spec, method, host, typed)
-        if not any(field.key in typed for field in method.fields if field.secret):
-            data.update({k: v for k, v in entry.data.items() if k in SECRET_KEYS})
+        data = stored_data(spec, self._method, host, typed)
+        if not any(f.form_key in typed for f in self._method.fields if f.secret):
+            data.update({k: v for k, v in entry.data.items() if k in secret_keys(spec)})
         return data
 
 
@@ -648,6 +625,6 @@ def _threshold_selector(currency: str | None) -> NumberSelector:
 def _entry_currency(entry: ConfigEntry) -> str | None:
     """The account's currency, when its balance is known."""
     coordinator: SmsCreditCoordinator | None = getattr(entry, "runtime_data", None)
-    if coordinator is None or (balance := coordinator.balance) is None:
+    if coordinator is None or coordinator.data is None:
         return None
-    return balance.currency
+    return coordinator.data.currency

@@ -12,9 +12,6 @@ LOGGER: Final = logging.getLogger(__package__)
 # Config entry data.
 CONF_PROVIDER: Final = "provider"
 CONF_AUTH_METHOD: Final = "auth_method"
-# SMSC accepts the lowercase MD5 hex of the password in place of the password:
-# only that is stored, never the plaintext.
-CONF_PASSWORD_MD5: Final = "password_md5"  # noqa: S105 - a key, not a secret
 
 # Options.
 CONF_UPDATE_INTERVAL: Final = "update_interval"  # minutes
@@ -40,7 +37,7 @@ ISSUE_RATE_LIMITED: Final = "rate_limited"
 # limit) before the user is told that something else shares the account.
 RATE_LIMITED_ISSUE_AFTER: Final = 3
 
-STORAGE_VERSION: Final = 2
+STORAGE_VERSION: Final = 3  # the sites' file; each entry's file is version 1
 STORAGE_KEY: Final = f"{DOMAIN}.accounts"
 STORAGE_SAVE_DELAY: Final = timedelta(seconds=1).total_seconds()
 # A routine answer (the only request of its rate-limit window) is stored at

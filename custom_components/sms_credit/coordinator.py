@@ -4,14 +4,12 @@
 ``last_exception`` are the account's health; :attr:`~SmsCreditCoordinator.low`
 and the low period follow from the answer and the threshold. Entities,
 diagnostics and repairs read them here, and repair issues are raised and
-cleared only here.
-What the provider imposes (waits, windows, rejected credentials) lives in
-the :class:`~.store.LimitsStore`, which outlives this coordinator.
+cleared only here. What the provider imposes (waits, windows, rejected
+credentials) lives in the :class:`~.store.LimitsStore`, which outlives it.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 import math
 import time
@@ -52,12 +50,27 @@ from .providers import (
     ThrottledError,
     WaitReason,
 )
-from .providers.limiter import monotonic, to_wall
+from .providers.limiter import monotonic
 from .store import Answer, EntryRecord, LimitsStore
 
 type SmsCreditConfigEntry = ConfigEntry[SmsCreditCoordinator]
 
 ISSUES = (ISSUE_IP_BLOCKED, ISSUE_IP_NOT_ALLOWED, ISSUE_RATE_LIMITED)
+
+# The one table: each provider error (most specific first), the translation
+# key that explains it (exceptions and form errors alike), and the repair
+# issue it raises. A rejected login is ConfigEntryAuthFailed (reauth), every
+# other error UpdateFailed; RateLimitedError raises its issue only when it
+# repeats (RATE_LIMITED_ISSUE_AFTER in a row).
+ERRORS: tuple[tuple[type[ProviderError], str, str | None], ...] = (
+    (IpBlockedError, "ip_blocked", ISSUE_IP_BLOCKED),
+    (IpNotAllowedError, "ip_not_allowed", ISSUE_IP_NOT_ALLOWED),
+    (RateLimitedError, "rate_limited", None),
+    (ProviderTimeoutError, "timeout", None),
+    (ProviderConnectionError, "cannot_connect", None),
+    (MalformedResponseError, "malformed_response", None),
+    (ProviderError, "provider_error", None),
+)
 
 
 def issue_id(kind: str, entry_id: str) -> str:
@@ -72,38 +85,13 @@ def async_delete_issues(hass: HomeAssistant, entry_id: str) -> None:
         ir.async_delete_issue(hass, DOMAIN, issue_id(kind, entry_id))
 
 
-def update_interval(entry: ConfigEntry) -> timedelta:
-    """Return the entry's update interval from its options."""
-    return timedelta(minutes=update_interval_minutes(entry.options))
-
-
-def auth_error_key(err: AuthenticationError) -> str:
-    """Return the translation key that explains a rejected login."""
-    if err.ip_maybe_not_allowed:
-        return REJECTION_INVALID_AUTH_OR_IP
-    return REJECTION_INVALID_AUTH
-
-
-# Most specific first: the translation key (shared by the config flow's form
-# errors and by exceptions) for each kind of provider error.
-_ERROR_KEYS: tuple[tuple[type[ProviderError], str], ...] = (
-    (IpBlockedError, "ip_blocked"),
-    (IpNotAllowedError, "ip_not_allowed"),
-    (RateLimitedError, "rate_limited"),
-    (ProviderTimeoutError, "timeout"),
-    (ProviderConnectionError, "cannot_connect"),
-    (MalformedResponseError, "malformed_response"),
-)
-
-
 def error_key(err: ProviderError) -> str:
     """Return the translation key that explains ``err`` to the user."""
     if isinstance(err, AuthenticationError):
-        return auth_error_key(err)
-    for kind, key in _ERROR_KEYS:
-        if isinstance(err, kind):
-            return key
-    return "provider_error"
+        if err.ip_maybe_not_allowed:
+            return REJECTION_INVALID_AUTH_OR_IP
+        return REJECTION_INVALID_AUTH
+    return next(key for kind, key, _issue in ERRORS if isinstance(err, kind))
 
 
 def retry_delay(wait: float) -> int:
@@ -125,8 +113,7 @@ def wait_placeholders(wait: float) -> dict[str, str]:
 
 def rule_placeholders(spec: ProviderSpec) -> dict[str, str]:
     """The provider's own rule for blocking an IP address, for the texts."""
-    rule = spec.site_rule
-    if rule is None:
+    if (rule := spec.site_rule) is None:
         return {}
     return {
         "max_failed_logins": str(rule.max_failed_logins),
@@ -136,22 +123,14 @@ def rule_placeholders(spec: ProviderSpec) -> dict[str, str]:
     }
 
 
-def _capped(answer: Answer | None, interval: timedelta) -> Answer | None:
-    """``answer``, current for at most ``interval`` after it was fetched."""
-    if answer is None:
-        return None
-    until = min(answer.valid_until, answer.fetched_at + interval.total_seconds())
-    return replace(answer, valid_until=until)
-
-
 class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
     """Fetches one account's balance, never faster than the provider allows.
 
     A refresh the limiter holds back keeps the state it follows: a failure
-    stays a failure (with ``retry_after`` past the wait), a good balance
-    stays while it is younger than the interval it was fetched under. At
-    set-up, the entry's stored answer may stand in for a request the limiter
-    forbids, under the same rule; otherwise set-up asks the provider.
+    stays a failure (retried once the wait is over), a good balance stays
+    while it is younger than the update interval, and is checked again when
+    it expires. At set-up, the entry's stored answer may stand in for a
+    request the limiter forbids, under the same rule.
     """
 
     config_entry: SmsCreditConfigEntry
@@ -161,38 +140,32 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         hass: HomeAssistant,
         entry: SmsCreditConfigEntry,
         *,
-        spec: ProviderSpec,
         client: ProviderClient,
         limiter: RateLimiter,
         store: LimitsStore,
+        record: EntryRecord,
     ) -> None:
         """Initialise the coordinator of one config entry."""
+        self._interval = timedelta(minutes=update_interval_minutes(entry.options))
         super().__init__(
             hass,
             LOGGER,
             config_entry=entry,
             name=entry.title,
-            update_interval=update_interval(entry),
+            update_interval=self._interval,
             always_update=False,
         )
-        self.spec = spec
         self.client = client
+        self.spec = client.spec
         self.limiter = limiter
         self._store = store
-        self.record: EntryRecord = store.entry(entry.entry_id)
-        self.answer: Answer | None = None  # what ``data`` came from
+        self.record = record
+        self.fetched_at: float | None = None
+        """When ``data`` came from the provider (on the limiters' clock)."""
         self._last_attempt = monotonic()
         # Whether the current low period began while this coordinator has
         # been available without a break (see ``newly_low``).
         self._low_began_here = False
-
-    @property
-    def balance(self) -> Balance | None:
-        """``data``, typed as it is: ``None`` until the provider first answered.
-
-        That is the case after a set-up during a wait (entities unavailable).
-        """
-        return self.data
 
     @property
     def control_panel(self) -> str:
@@ -202,9 +175,8 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
     @property
     def low(self) -> bool:
         """Whether the last answer is below the threshold (``False`` without one)."""
-        balance = self.balance
         threshold = low_credit_threshold(self.config_entry.options)
-        return balance is not None and balance.amount < threshold
+        return self.data is not None and self.data.amount < threshold
 
     @property
     def low_since(self) -> datetime | None:
@@ -236,53 +208,56 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
 
     def _follow_low_period(self) -> None:
         """Start or end the low period on a good answer; a failure is a gap."""
-        if not self.last_update_success or self.balance is None:
+        if not self.last_update_success or self.data is None:
             self._low_began_here = False
             return
         record, low = self.record, self.low
-        if low and record.low_since is None:
-            record.low_since = time.time()
-            self._low_began_here = True
-        elif not low and record.low_since is not None:
-            record.low_since = None
-            self._low_began_here = False
-        else:
+        if low == (record.low_since is not None):
             return
+        record.low_since = time.time() if low else None
+        self._low_began_here = low
         # A restart must not take a period for new (nor an ended one for on).
-        self._store.async_schedule_save()
+        self._store.async_save_entry(record)
 
     async def async_setup_refresh(self) -> None:
-        """The first refresh, at set-up.
+        """The first refresh, at set-up: test before set-up.
 
         While the provider makes this account wait and no stored answer may
         stand in, nothing may be sent: set-up completes with the entities
         unavailable, and the first check goes out when the wait ends (not
-        minutes later, under Home Assistant's set-up retry back-off).
-        Otherwise set-up asks the provider (and fails if that fails).
+        later, under Home Assistant's set-up retry back-off).
         """
-        record = self.record
         wait, reason = self.limiter.wait()
-        standing = record.current_answer is not None
-        if reason is not None and not standing and not record.rejected:
-            # Expected, not an error: said once, at info level (a restart
-            # during a block must not log an error each time).
-            LOGGER.info(
-                "%s: set up while the provider makes it wait (%s); the first "
-                "check goes out at %s",
-                self.name,
-                reason.value,
-                wait_placeholders(wait)["until"],
-            )
-            await self._async_refresh(log_failures=False)  # retried after the wait
+        stand_in = self.record.answer
+        if (
+            reason is None
+            or self.record.rejected
+            or (stand_in is not None and stand_in.current(self._seconds))
+        ):
+            await self.async_config_entry_first_refresh()
             return
-        await self.async_config_entry_first_refresh()
+        # Expected, not an error: said once, at info level.
+        LOGGER.info(
+            "%s: set up while the provider makes it wait (%s); the first check "
+            "goes out at %s",
+            self.name,
+            reason.value,
+            wait_placeholders(wait)["until"],
+        )
+        self.last_update_success = False  # a known gap, not a new failure to log
+        await self.async_refresh()  # retried when the wait is over
+
+    @property
+    def _seconds(self) -> float:
+        return self._interval.total_seconds()
 
     @override
     async def _async_update_data(self) -> Balance:
         """Fetch the balance, mapping every provider error exactly once."""
+        self.update_interval = self._interval  # after a kept balance's expiry
         if self.record.rejected:
-            # The provider rejected these credentials: sending them again
-            # would only count towards an IP block. Wait for reauth.
+            # Sending rejected credentials again would only count towards
+            # an IP block: wait for reauth.
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="auth_failed_before"
             )
@@ -293,65 +268,60 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         except ProviderError as err:
             self._last_attempt = monotonic()
             raise self._failed(err) from err
-        self._last_attempt = monotonic()
+        self._last_attempt = self.fetched_at = monotonic()
         self._succeeded(balance)
         return balance
 
     def _throttled(self, err: ThrottledError) -> Balance:
         """Nothing was sent: keep the state this refresh follows."""
+        wait = err.retry_after or 0.0
         if err.reason is WaitReason.IP_BLOCKED:
-            self._create_issue(
-                ISSUE_IP_BLOCKED, wait_placeholders(err.retry_after or 0)
-            )
-        answer = self.answer if self.data is not None else self.record.answer
-        if (
-            (self.last_update_success or self.data is None)
-            and answer
-            and answer.current
-        ):
-            LOGGER.debug(
-                "%s: %s, keeping the balance fetched at %s",
-                self.name,
-                err.reason.value,
-                dt_util.utc_from_timestamp(to_wall(answer.fetched_at)).isoformat(),
-            )
-            self.answer = answer
+            self._create_issue(ISSUE_IP_BLOCKED, wait_placeholders(wait))
+        kept: Answer | None = None
+        if self.fetched_at is None:  # nothing fetched yet: the stored answer
+            kept = self.record.answer
+        elif self.last_update_success:
+            kept = Answer(self.data, self.fetched_at)
+        if kept is not None and kept.current(self._seconds):
+            LOGGER.debug("%s: %s, keeping the balance shown", self.name, err.reason)
+            self.fetched_at = kept.fetched_at
             # Checked again when it expires, not an interval from now.
-            self._retry_after = max(1.0, answer.valid_until - monotonic())
-            return answer.balance
+            expiry = kept.fetched_at + self._seconds - monotonic()
+            self.update_interval = timedelta(seconds=max(1.0, expiry))
+            return kept.balance
         raise UpdateFailed(
-            retry_after=retry_delay(err.retry_after or 0),
+            retry_after=retry_delay(wait),
             translation_domain=DOMAIN,
             translation_key=err.reason.value,
-            translation_placeholders=wait_placeholders(err.retry_after or 0),
+            translation_placeholders=wait_placeholders(wait),
         ) from err
 
     def _failed(self, err: ProviderError) -> Exception:
         """Map a provider error to the exception Home Assistant acts on."""
         record = self.record
         record.answer = None  # an attempt failed: no earlier answer stands in
-        self.answer = None
         refused = isinstance(err, RateLimitedError)
         record.refusals = record.refusals + 1 if refused else 0
-        self._store.async_schedule_save()
         if not isinstance(err, ProviderConnectionError | IpBlockedError):
-            # The site answered: whatever blocked it is over.
-            self._delete_issue(ISSUE_IP_BLOCKED)
+            self._delete_issue(ISSUE_IP_BLOCKED)  # the site answered: no block
+        key = error_key(err)
         if isinstance(err, AuthenticationError):
             # The provider looked at the credentials: the IP address got
             # through, and this is no rate-limit refusal. Reauth is left.
             self._delete_issue(ISSUE_IP_NOT_ALLOWED)
             self._delete_issue(ISSUE_RATE_LIMITED)
-            record.rejected = auth_error_key(err)
-            return ConfigEntryAuthFailed(
-                translation_domain=DOMAIN, translation_key=auth_error_key(err)
-            )
+            record.rejected = key
+            self._store.async_save_entry(record)
+            self._store.async_save_sites()  # a failed login counts at the site
+            return ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key=key)
+        self._store.async_save_entry(record)
+        if isinstance(err, IpBlockedError):
+            self._store.async_save_sites()
         wait, _reason = self.limiter.wait()
         placeholders = wait_placeholders(wait)
-        if isinstance(err, IpBlockedError):
-            self._create_issue(ISSUE_IP_BLOCKED, placeholders)
-        elif isinstance(err, IpNotAllowedError):
-            self._create_issue(ISSUE_IP_NOT_ALLOWED, {}, fixable=True)
+        issue = next(issue for kind, _key, issue in ERRORS if isinstance(err, kind))
+        if issue is not None:
+            self._create_issue(issue, placeholders)
         if record.refusals >= RATE_LIMITED_ISSUE_AFTER:
             self._create_issue(ISSUE_RATE_LIMITED, {})
         else:
@@ -359,22 +329,20 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         return UpdateFailed(
             retry_after=retry_delay(wait) if wait > 0 else None,
             translation_domain=DOMAIN,
-            translation_key=error_key(err),
+            translation_key=key,
             translation_placeholders=placeholders,
         )
 
     def _succeeded(self, balance: Balance) -> None:
         """A good answer: remember it, and clear what it proves resolved."""
-        now = monotonic()
-        assert self.update_interval is not None  # noqa: S101 - always set
-        self.answer = self.record.answer = Answer(
-            balance, now, now + self.update_interval.total_seconds()
-        )
-        self.record.rejected = None
-        self.record.refusals = 0
+        record = self.record
+        record.answer = Answer(balance, monotonic())
+        record.rejected = None
+        record.refusals = 0
         # The only request of its window can wait for a later write; more
         # requests in one window must survive a crash (they count at restart).
-        self._store.async_schedule_save(urgent=len(self.limiter.history) > 1)
+        self._store.async_save_entry(record, urgent=len(self.limiter.history) > 1)
+        self._store.async_save_sites(ended=True)
         async_delete_issues(self.hass, self.config_entry.entry_id)
 
     @callback
@@ -382,18 +350,19 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         """Apply changed options to the running coordinator: no request.
 
         A new interval moves the next poll to one new interval after the
-        last attempt (at the earliest in a second), and a shorter one also
-        shortens how long the balance shown may stand in; a new threshold
-        reaches the entities at once.
+        last attempt (at the earliest in a second), and also applies to how
+        long the balance shown may stand in; a new threshold reaches the
+        entities at once.
         """
-        interval = update_interval(self.config_entry)
-        if interval != self.update_interval:
-            self.update_interval = interval
-            self.answer = _capped(self.answer, interval)
-            self.record.answer = _capped(self.record.answer, interval)
+        interval = timedelta(minutes=update_interval_minutes(self.config_entry.options))
+        if interval != self._interval:
+            self._interval = interval
             due = self._last_attempt + interval.total_seconds() - monotonic()
-            self._retry_after = max(1.0, due)  # this once; then the interval
-            self._schedule_refresh()
+            self.update_interval = timedelta(seconds=max(1.0, due))  # this once
+            if self.last_update_success and self.data is not None:
+                # Reschedules the next poll, and updates the entities.
+                self.async_set_updated_data(self.data)
+                return
         self.async_update_listeners()
 
     @callback
@@ -403,16 +372,14 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         )
 
     @callback
-    def _create_issue(
-        self, kind: str, placeholders: dict[str, str], *, fixable: bool = False
-    ) -> None:
+    def _create_issue(self, kind: str, placeholders: dict[str, str]) -> None:
         entry = self.config_entry
         ir.async_create_issue(
             self.hass,
             DOMAIN,
             issue_id(kind, entry.entry_id),
             data={"entry_id": entry.entry_id},
-            is_fixable=fixable,
+            is_fixable=kind == ISSUE_IP_NOT_ALLOWED,
             # What the provider last answered, kept through restarts until
             # an answer says otherwise (a set-up may send nothing).
             is_persistent=True,

@@ -11,11 +11,13 @@ from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
+from .const import CONF_AUTH_METHOD, CONF_PROVIDER
 from .coordinator import SmsCreditConfigEntry, SmsCreditCoordinator
-from .helpers import SECRET_KEYS, account_of
+from .helpers import account_of, async_get_spec, secret_keys
 from .providers import RateLimiter
 from .providers.limiter import to_wall, wall_until
 from .store import async_get_store
@@ -49,8 +51,8 @@ def _limiter(limiter: RateLimiter) -> dict[str, Any]:
 
 def _last_check(coordinator: SmsCreditCoordinator | None) -> dict[str, Any]:
     """What the running coordinator knows; nothing while it does not run."""
-    balance = None if coordinator is None else coordinator.balance
-    answer = None if coordinator is None else coordinator.answer
+    balance = None if coordinator is None else coordinator.data
+    fetched_at = None if coordinator is None else coordinator.fetched_at
     error = None if coordinator is None else coordinator.last_exception
     return {
         "balance": None
@@ -64,12 +66,7 @@ def _last_check(coordinator: SmsCreditCoordinator | None) -> dict[str, Any]:
         },
         "last_update_success": coordinator is not None
         and coordinator.last_update_success,
-        "fetched_at": None
-        if answer is None
-        else _timestamp(to_wall(answer.fetched_at)),
-        "current_until": None
-        if answer is None
-        else _timestamp(to_wall(answer.valid_until)),
+        "fetched_at": None if fetched_at is None else _timestamp(to_wall(fetched_at)),
         "last_error": None
         if error is None
         else getattr(error, "translation_key", None) or type(error).__name__,
@@ -83,22 +80,27 @@ async def async_get_config_entry_diagnostics(
     """Return the diagnostics of a config entry, whatever its state."""
     loaded = entry.state is ConfigEntryState.LOADED
     coordinator = entry.runtime_data if loaded else None
+    try:
+        spec = await async_get_spec(hass, entry.data.get(CONF_PROVIDER))
+        secret = secret_keys(spec)
+    except ValueError:  # a provider of a newer release: all but its name is hidden
+        secret = frozenset(entry.data) - {CONF_PROVIDER, CONF_HOST, CONF_AUTH_METHOD}
     diagnostics: dict[str, Any] = {
         "entry": {
             "title": entry.title,
             "state": entry.state.value,
             "reason": entry.reason,
-            "data": async_redact_data(dict(entry.data), SECRET_KEYS),
+            "data": async_redact_data(dict(entry.data), secret),
             "options": dict(entry.options),
         },
         **_last_check(coordinator),
     }
     try:
         spec, host, login = account_of(entry.data)
-    except ValueError:  # damaged, or a provider of a newer release
+    except KeyError, ValueError:  # damaged, or a provider of a newer release
         return diagnostics
     store = await async_get_store(hass)
-    record = store.entry(entry.entry_id)
+    record = await store.async_entry(entry.entry_id, spec, host, login)
     return {
         **diagnostics,
         "provider": {"key": spec.key, "name": spec.name, "host": host},

@@ -12,12 +12,13 @@ import unicodedata
 from urllib.parse import urlsplit
 
 import aiohttp
-from homeassistant.const import CONF_API_KEY, CONF_HOST, CONF_PASSWORD, CONF_USERNAME
+from homeassistant.const import CONF_HOST
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.importlib import async_import_module
 
 from .const import (
     CONF_AUTH_METHOD,
     CONF_LOW_CREDIT_THRESHOLD,
-    CONF_PASSWORD_MD5,
     CONF_PROVIDER,
     CONF_UPDATE_INTERVAL,
     DEFAULT_LOW_CREDIT_THRESHOLD,
@@ -27,26 +28,64 @@ from .const import (
     MIN_UPDATE_INTERVAL,
     REQUEST_TIMEOUT,
 )
-from .providers import PROVIDERS, ProviderClient, ProviderSpec, RateLimiter
-
-# Entry data keys that hold secrets (redacted in diagnostics, never logged).
-SECRET_KEYS = frozenset({CONF_PASSWORD, CONF_PASSWORD_MD5, CONF_API_KEY})
-
-
-def provider_spec(data: Mapping[str, Any]) -> ProviderSpec:
-    """Return the provider of a config entry's data."""
-    return PROVIDERS[data[CONF_PROVIDER]]
-
-
-def account_name(data: Mapping[str, Any]) -> str:
-    """Return the account's public name (its login) from entry data."""
-    spec = provider_spec(data)
-    method = spec.auth_method(data[CONF_AUTH_METHOD])
-    return str(data[method.account_field]).strip()
+from .providers import (
+    PROVIDERS,
+    REGISTRY,
+    AuthMethod,
+    ProviderClient,
+    ProviderSpec,
+    RateLimiter,
+)
 
 
 class UnknownProviderError(ValueError):
     """Entry data names a provider this release does not know."""
+
+
+async def async_get_spec(hass: HomeAssistant, key: object) -> ProviderSpec:
+    """The declaration of provider ``key``, its module imported off the event loop.
+
+    Only the providers in use are ever imported.
+    """
+    if not isinstance(key, str) or key not in REGISTRY:
+        raise UnknownProviderError(str(key)[:40])
+    await async_import_module(hass, REGISTRY[key])
+    return PROVIDERS[key]
+
+
+def provider_spec(data: Mapping[str, Any]) -> ProviderSpec:
+    """Return the provider of a config entry's data (its module already imported)."""
+    return PROVIDERS[data[CONF_PROVIDER]]
+
+
+def auth_method(data: Mapping[str, Any]) -> AuthMethod:
+    """Return the login method of a config entry's data."""
+    return provider_spec(data).auth_method(data[CONF_AUTH_METHOD])
+
+
+def secret_keys(spec: ProviderSpec) -> frozenset[str]:
+    """Entry data keys that hold secrets: redacted, never logged or shown."""
+    return frozenset(
+        field.key
+        for method in spec.auth_methods
+        for field in method.fields
+        if field.secret
+    )
+
+
+def names_only(method: AuthMethod) -> bool:
+    """Whether the account field only names the account (it is never sent).
+
+    The credentials are then its identity: another name is the same account.
+    """
+    return (
+        next(f for f in method.fields if f.key == method.account_field).label == "name"
+    )
+
+
+def account_name(data: Mapping[str, Any]) -> str:
+    """Return the account's public name (its login) from entry data."""
+    return str(data[auth_method(data).account_field]).strip()
 
 
 def usable_base_url(url: object) -> bool:
@@ -67,14 +106,12 @@ def usable_base_url(url: object) -> bool:
 
 
 def account_of(data: Mapping[str, Any]) -> tuple[ProviderSpec, str, str]:
-    """The provider, address and login of entry data.
+    """The provider, address and login of entry data (its provider imported).
 
     Raises :class:`UnknownProviderError` for a provider this release does
     not know, ``ValueError`` for data damaged in ``core.config_entries``.
     """
-    key = data.get(CONF_PROVIDER)
-    if not isinstance(key, str) or (spec := PROVIDERS.get(key)) is None:
-        raise UnknownProviderError(str(key)[:40])
+    spec = provider_spec(data)
     try:
         method = spec.auth_method(str(data.get(CONF_AUTH_METHOD)))
     except KeyError:
@@ -91,18 +128,18 @@ def account_of(data: Mapping[str, Any]) -> tuple[ProviderSpec, str, str]:
 def same_account(one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
     """Whether two entries' data are the same provider account.
 
-    The same API key, or the same login (in any case) at the same site
-    (``https://www.smsc.ru`` is ``https://smsc.ru``). Nothing here is kept:
-    it compares entry data, which already holds the credentials.
+    Where the login only names the account, the same secrets; otherwise the
+    same login (in any case) at the same site (``https://www.smsc.ru`` is
+    ``https://smsc.ru``). It compares entry data, which holds the credentials.
     """
     if one[CONF_PROVIDER] != other[CONF_PROVIDER]:
         return False
-    if CONF_API_KEY in one or CONF_API_KEY in other:
-        return (
-            str(one.get(CONF_API_KEY, "")).strip()
-            == str(other.get(CONF_API_KEY, "")).strip()
+    spec, methods = provider_spec(one), (auth_method(one), auth_method(other))
+    if names_only(methods[0]) or names_only(methods[1]):
+        return methods[0] == methods[1] and all(
+            str(one.get(key, "")).strip() == str(other.get(key, "")).strip()
+            for key in secret_keys(spec)
         )
-    spec = provider_spec(one)
     return spec.login_key(one[CONF_HOST], account_name(one)) == spec.login_key(
         other[CONF_HOST], account_name(other)
     )
@@ -110,13 +147,8 @@ def same_account(one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
 
 def entry_title(data: Mapping[str, Any]) -> str:
     """Return the title of an entry, e.g. ``SMSC · acme``."""
-    return f"{provider_spec(data).title_name} · {account_name(data)}"
-
-
-def credentials(data: Mapping[str, Any]) -> dict[str, str]:
-    """Return what the provider client needs to authenticate."""
-    keys = (CONF_USERNAME, CONF_PASSWORD, CONF_PASSWORD_MD5, CONF_API_KEY)
-    return {key: str(data[key]) for key in keys if key in data}
+    spec = provider_spec(data)
+    return f"{spec.short_name or spec.name} · {account_name(data)}"
 
 
 def create_client(
@@ -125,11 +157,13 @@ def create_client(
     limiter: RateLimiter | None,
 ) -> ProviderClient:
     """Build the provider client for a config entry's data."""
-    return provider_spec(data).create_client(
+    method = auth_method(data)
+    return ProviderClient(
         session,
+        provider_spec(data),
         host=data[CONF_HOST],
-        auth_method=data[CONF_AUTH_METHOD],
-        credentials=credentials(data),
+        auth_method=method.key,
+        credentials={f.key: str(data[f.key]) for f in method.fields if f.key in data},
         timeout=REQUEST_TIMEOUT,
         limiter=limiter,
     )

@@ -8,8 +8,9 @@ from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 import probatio as vol
 
+from .const import CONF_PROVIDER
 from .coordinator import SmsCreditConfigEntry
-from .helpers import provider_spec
+from .helpers import async_get_spec
 from .providers import WaitReason
 
 # Why a check did not fix the issue, by the translation key of its failure.
@@ -42,7 +43,7 @@ class IpNotAllowedRepairFlow(RepairsFlow):
     ) -> RepairsFlowResult:
         """Check again when the user says the IP address is now allowed."""
         entry = self._entry
-        spec = provider_spec(entry.data)
+        spec = await async_get_spec(self.hass, entry.data[CONF_PROVIDER])
         errors: dict[str, str] = {}
         if user_input is not None:
             if _loaded(entry):

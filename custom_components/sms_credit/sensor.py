@@ -85,7 +85,7 @@ async def async_setup_entry(
     @callback
     def _add_credit_limit() -> None:
         nonlocal credit_limit_added
-        if credit_limit_added or not (balance := coordinator.balance):
+        if credit_limit_added or not (balance := coordinator.data):
             return
         if balance.credit_limit is None:
             return
@@ -111,7 +111,7 @@ class SmsCreditSensor(SmsCreditEntity, SensorEntity):
     @override
     def suggested_display_precision(self) -> int | None:
         """Money is shown with its currency's minor unit (JPY 0, KWD 3)."""
-        if self.entity_description.monetary and (balance := self.coordinator.balance):
+        if self.entity_description.monetary and (balance := self.coordinator.data):
             return minor_unit(balance.currency)
         return None
 
@@ -119,6 +119,6 @@ class SmsCreditSensor(SmsCreditEntity, SensorEntity):
     @override
     def native_unit_of_measurement(self) -> str | None:
         """Monetary values are in the account's ISO 4217 currency."""
-        if self.entity_description.monetary and (balance := self.coordinator.balance):
+        if self.entity_description.monetary and (balance := self.coordinator.data):
             return balance.currency
         return None

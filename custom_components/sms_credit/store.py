@@ -1,30 +1,32 @@
-"""What must outlive a config entry: the limits a provider imposes.
+"""What outlives a config entry: the waits a provider imposes, and each entry's record.
 
-The one home of every fact that outlives a reload or a restart, each kept
-once and keyed the way the provider applies it:
+Every fact is kept once, keyed the way the provider applies it:
 
-* per **site** (``SiteLimiter``): an IP block and the failed logins that lead
-  to one — SMSC applies both to the source IP, so every account of the site
-  and every config flow share them;
-* per **login** (``RateLimiter``): the request window and a rate-limit wait;
+* per **site** (:class:`SiteLimiter`): an IP block and the failed logins that
+  lead to one (SMSC applies both to the source IP, so every account and every
+  flow of the site share them). Stored in one small file, written only when a
+  site's facts change (a failure);
+* per **login** (:class:`RateLimiter`): the request window and a rate-limit
+  wait;
 * per **config entry** (:class:`EntryRecord`): whether the provider rejected
-  the entry's credentials, its rate-limit refusals in a row, when its
-  current low-credit period began, and its last answer — which may stand in
-  for a request the limiter forbids at set-up, only while no attempt has
-  failed since and it is younger than the interval it was fetched under.
+  the credentials, its rate-limit refusals in a row, when its low-credit
+  period began, and its last good answer, which may stand in for a request
+  the limiter forbids at set-up (only while no attempt has failed since and
+  it is younger than the update interval).
 
-Nothing else is stored. Facts that expired, and entries that no longer
-exist, are left out of every write, so storage does not grow with time or
-with the logins typed into flows.
+An entry's record and its login's window share the entry's own file, so one
+account's refresh rewrites that file alone, whatever the number of accounts.
+Logins typed into flows are kept in memory only. What expired is left out of
+every write.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import math
 import sys
-from typing import Any, TypedDict, cast
+from typing import Any
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
@@ -34,7 +36,6 @@ from homeassistant.util.hass_dict import HassKey
 from .const import (
     DOMAIN,
     LOGGER,
-    MAX_UPDATE_INTERVAL,
     REJECTION_INVALID_AUTH,
     REJECTIONS,
     STORAGE_KEY,
@@ -42,122 +43,76 @@ from .const import (
     STORAGE_SAVE_DELAY,
     STORAGE_VERSION,
 )
-from .helpers import usable_base_url
-from .providers import (
-    PROVIDERS,
-    Balance,
-    MalformedResponseError,
-    ProviderSpec,
+from .helpers import UnknownProviderError, async_get_spec, usable_base_url
+from .providers import Balance, MalformedResponseError, ProviderSpec
+from .providers._parse import parse_amount, parse_currency
+from .providers.limiter import (
     RateLimiter,
     SiteLimiter,
+    from_wall,
+    monotonic,
+    to_wall,
+    wall_until,
 )
-from .providers._parse import parse_amount, parse_currency
-from .providers.limiter import from_wall, monotonic, to_wall, wall_until
-
-MAX_TIMESTAMP = 1e11
-"""Year 5138: a stored time beyond it is corrupt, not a wrong clock."""
-
-MAX_INTERVAL_SECONDS = MAX_UPDATE_INTERVAL * 60.0
 
 DATA_STORE: HassKey[LimitsStore] = HassKey(DOMAIN)
+MAX_TIMESTAMP = 1e11
+"""Year 5138: a stored time beyond it is corrupt, not a wrong clock."""
+MAX_STORED_TIMES = 1000
+"""More request or failure times than any limit needs: the list is corrupt."""
+MAX_REFUSALS = 10**6
 
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """A good answer of the provider, and until when it is current.
-
-    Times are on the limiters' monotonic clock (stored as wall-clock times):
-    a wall-clock step neither ages an answer nor makes an old one current.
-    """
+    """A good answer of the provider, and when it came (on the limiters' clock)."""
 
     balance: Balance
     fetched_at: float
-    valid_until: float
 
-    @property
-    def current(self) -> bool:
-        """Whether the answer is still younger than its interval."""
-        return self.fetched_at <= monotonic() < self.valid_until
+    def current(self, interval: float) -> bool:
+        """Whether the answer is younger than ``interval`` seconds.
+
+        On the monotonic clock: a wall-clock step neither ages an answer nor
+        makes an old one current; one "from the future" is not current.
+        """
+        return self.fetched_at <= monotonic() < self.fetched_at + interval
 
 
 @dataclass(slots=True)
 class EntryRecord:
-    """What is stored of one config entry."""
+    """What is stored of one config entry, with its login's window."""
 
+    store: Store[dict[str, Any]] = field(repr=False)
+    login: str = ""
     answer: Answer | None = None
     rejected: str | None = None
-    """Why the provider rejected the credentials (one of ``REJECTIONS``);
-    ``None`` while they are not rejected."""
+    """Why the provider rejected the credentials (one of ``REJECTIONS``)."""
     refusals: int = 0  # rate-limit refusals in a row
     low_since: float | None = None
-    """When the current low-credit period began (wall clock), if one is on.
-
-    Kept through failures, reloads and restarts: a low period ends only when
-    an answer shows the credit at or above the threshold."""
-
-    @property
-    def current_answer(self) -> Answer | None:
-        """The stored answer while it is current, else ``None``."""
-        return self.answer if self.answer is not None and self.answer.current else None
-
-    @property
-    def idle(self) -> bool:
-        """Whether nothing here is worth keeping."""
-        return self.current_answer is None and not (
-            self.rejected or self.refusals or self.low_since is not None
-        )
-
-
-class _StoredSite(TypedDict, total=False):
-    blocked_until: float
-    failed_logins: list[float]
-
-
-class _StoredLogin(TypedDict, total=False):
-    history: list[float]
-    paused_until: float
-
-
-class _StoredEntry(TypedDict, total=False):
-    answer: dict[str, Any]
-    rejected: str
-    refusals: int
-    low_since: float
-
-
-class _StoredData(TypedDict, total=False):
-    sites: dict[str, _StoredSite]
-    logins: dict[str, _StoredLogin]
-    entries: dict[str, _StoredEntry]
-
-
-MAX_STORED_TIMES = 1000
-"""More request or failure times than any limit needs: the list is corrupt."""
-
-MAX_REFUSALS = 10**6
+    """When the current low-credit period began (wall clock), if one is on."""
+    save_due: bool = False
 
 
 class _Reader:
     """Checks what comes back from ``.storage``: data from outside, too.
 
-    Every value is checked where it is read; what is invalid is left out
-    and named in :attr:`problems`, so that one warning can list it.
+    What is invalid is left out and named in :attr:`problems`, so that one
+    warning can list it.
     """
 
     def __init__(self) -> None:
         self.problems: list[str] = []
 
-    def _bad(self, where: str) -> None:
-        self.problems.append(where)
-
-    def mapping(self, value: object, where: str) -> dict[str, Any]:
+    def mapping(
+        self, value: object, where: str, *, nullable: bool = True
+    ) -> dict[str, Any]:
         """A JSON object with text keys (``{}`` when absent or invalid)."""
-        if value is None:
+        if value is None and nullable:
             return {}
         if not isinstance(value, dict):
-            self._bad(where)
+            self.problems.append(where)
             return {}
-        # JSON keys are text; anything else did not come from a file.
         return {k: v for k, v in value.items() if isinstance(k, str)}
 
     def timestamp(self, value: object, where: str) -> float | None:
@@ -171,26 +126,25 @@ class _Reader:
             and 0 <= value < MAX_TIMESTAMP
         ):
             return float(value)
-        self._bad(where)
+        self.problems.append(where)
         return None
 
     def timestamps(self, value: object, where: str) -> list[float]:
-        """A list of times; invalid items (``null`` too) are left out."""
+        """Wall-clock times; invalid items (``null`` too) are left out."""
         if value is None:
             return []
         if not isinstance(value, list) or len(value) > MAX_STORED_TIMES:
-            self._bad(where)
+            self.problems.append(where)
             return []
         times = [self.timestamp(item, where) for item in value]
         if None in value:
-            self._bad(where)
+            self.problems.append(where)
         return [time for time in times if time is not None]
 
-    def record(self, value: object, where: str) -> dict[str, Any]:
-        """One stored record: a JSON object (``null`` is invalid here)."""
-        if value is None:
-            self._bad(where)
-        return self.mapping(value, where)
+    def monotonic(self, value: object, where: str) -> float:
+        """A stored wall-clock time on the limiters' clock (0: none)."""
+        timestamp = self.timestamp(value, where)
+        return 0.0 if timestamp is None else from_wall(timestamp)
 
     def rejection(self, value: object, where: str) -> str | None:
         """Why credentials were rejected: a known key (``true``: stored by 0.1)."""
@@ -200,20 +154,16 @@ class _Reader:
             return REJECTION_INVALID_AUTH  # the cause was not stored then
         if isinstance(value, str) and value in REJECTIONS:
             return value
-        self._bad(where)
+        self.problems.append(where)
         return None
 
     def count(self, value: object, where: str) -> int:
         """A small non-negative integer."""
         if value is None:
             return 0
-        if (
-            isinstance(value, int)
-            and not isinstance(value, bool)
-            and 0 <= value <= MAX_REFUSALS
-        ):
+        if type(value) is int and 0 <= value <= MAX_REFUSALS:
             return value
-        self._bad(where)
+        self.problems.append(where)
         return 0
 
     def answer(self, value: object, where: str) -> Answer | None:
@@ -229,332 +179,321 @@ class _Reader:
                 None if limit is None else parse_amount(limit, "credit limit"),
             )
         except MalformedResponseError:
-            self._bad(where)
+            self.problems.append(where)
             return None
         fetched_at = self.timestamp(raw.get("fetched_at"), f"{where}.fetched_at")
-        valid_until = self.timestamp(raw.get("valid_until"), f"{where}.valid_until")
-        if fetched_at is None or valid_until is None:
-            return None
-        if not fetched_at <= valid_until <= fetched_at + MAX_INTERVAL_SECONDS:
-            self._bad(f"{where}.valid_until")
-            return None
-        return Answer(balance, from_wall(fetched_at), from_wall(valid_until))
+        return None if fetched_at is None else Answer(balance, from_wall(fetched_at))
 
-
-def _answer_to_storage(answer: Answer) -> dict[str, Any]:
-    limit = answer.balance.credit_limit
-    return {
-        "amount": str(answer.balance.amount),
-        "currency": answer.balance.currency,
-        "credit_limit": None if limit is None else str(limit),
-        "fetched_at": to_wall(answer.fetched_at),
-        "valid_until": to_wall(answer.valid_until),
-    }
-
-
-def _mono(timestamp: float | None) -> float:
-    """A stored wall-clock time on the limiters' clock (0: none)."""
-    return 0.0 if timestamp is None else from_wall(timestamp)
-
-
-def _monos(timestamps: list[float]) -> list[float]:
-    """Stored wall-clock times on the limiters' clock."""
-    return [from_wall(timestamp) for timestamp in timestamps]
-
-
-class _LimitsStorage(Store[_StoredData]):
-    """The storage file, with the migration from earlier versions."""
-
-    def __init__(self, hass: HomeAssistant) -> None:
-        # Newer versions reach the migration below, which reads what this
-        # release understands of them instead of failing the integration.
-        super().__init__(
-            hass,
-            STORAGE_VERSION,
-            STORAGE_KEY,
-            private=True,
-            max_readable_version=sys.maxsize,
-        )
-
-    async def _async_migrate_func(
-        self,
-        old_major_version: int,
-        old_minor_version: int,
-        old_data: dict[str, Any],
-    ) -> _StoredData:
-        """Bring any stored version to this one's shape.
-
-        * 1: one record per account, keyed ``provider|base URL|login``; its
-          pending waits are kept, its balances dropped (they carried no
-          interval, so nothing says they are current).
-        * 2 with a newer minor version: compatible by definition.
-        * newer: written by a newer release (after a downgrade). What this
-          release understands of it is read, checked like everything stored.
-        * anything else: nothing can be trusted.
-        """
-        if old_major_version == 1:
-            return _from_version_1(old_data)
-        if old_major_version > STORAGE_VERSION:
+    def warn(self, file: str) -> None:
+        """One warning for everything invalid that a load left out."""
+        if problems := self.problems:
             LOGGER.warning(
-                "The stored limits (.storage/%s) were written by a newer "
-                "release of SMS Credit (storage version %s.%s; this release "
-                "reads %s). What this release understands (blocks, waits, "
-                "windows) is kept, and the file is rewritten in its format, "
-                "which a newer release migrates again",
-                STORAGE_KEY,
-                old_major_version,
-                old_minor_version,
-                STORAGE_VERSION,
+                "Left out %d invalid value(s) of the stored limits (.storage/%s): "
+                "%s%s; the rest was loaded",
+                len(problems),
+                file,
+                ", ".join(problems[:5]),
+                ", …" if len(problems) > 5 else "",
             )
-        elif old_major_version != STORAGE_VERSION:
-            raise _UnknownVersionError(old_major_version)
-        return cast("_StoredData", old_data)
 
 
 class _UnknownVersionError(Exception):
     """A storage version no release of SMS Credit wrote."""
 
 
-def _from_version_1(old_data: object) -> _StoredData:
-    reader = _Reader()
-    data: _StoredData = {"sites": {}, "logins": {}, "entries": {}}
-    for key, raw in reader.mapping(old_data, "version 1").items():
-        provider, _, rest = key.partition("|")
-        host, _, login = rest.rpartition("|")
-        spec = PROVIDERS.get(provider)
-        if spec is None or not usable_base_url(host) or not login.strip():
-            reader.problems.append(f"version 1 [{key!r}]")
-            continue
-        record = reader.record(raw, f"version 1 [{key!r}]")
-        paused_until = reader.timestamp(record.get("paused_until"), key)
-        data["logins"][spec.login_key(host, login)] = {
-            "history": reader.timestamps(record.get("history"), key),
-            **({"paused_until": paused_until} if paused_until else {}),
-        }
-        if record.get("pause_reason") == "ip_blocked" and paused_until:
-            data["sites"][spec.site(host)] = {"blocked_until": paused_until}
-    _warn_left_out(reader.problems)
-    return data
+class _SharedStorage(Store[dict[str, Any]]):
+    """The file of the sites' facts, with the migration from earlier versions."""
 
-
-def _warn_left_out(problems: list[str]) -> None:
-    """One warning for everything invalid that a load left out."""
-    if problems:
-        LOGGER.warning(
-            "Left out %d invalid value(s) of the stored limits "
-            "(.storage/%s): %s%s; the rest was loaded",
-            len(problems),
+    def __init__(self, owner: LimitsStore) -> None:
+        # Newer versions reach the migration, which reads what this release
+        # understands of them instead of failing the integration.
+        super().__init__(
+            owner.hass,
+            STORAGE_VERSION,
             STORAGE_KEY,
-            ", ".join(problems[:5]),
-            ", …" if len(problems) > 5 else "",
+            private=True,
+            max_readable_version=sys.maxsize,
         )
+        self._owner = owner
+
+    async def _async_migrate_func(
+        self, old_major_version: int, old_minor_version: int, old_data: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Bring any stored version to this one's shape (sites only).
+
+        * 1: one record per account, keyed ``provider|base URL|login``: its
+          waits are kept, its balances dropped (nothing says they are current).
+        * 2: logins and entries move to each entry's own file when the entry
+          is next set up (kept in memory until then).
+        * newer (after a downgrade): what this release understands is read.
+        * anything else: nothing can be trusted.
+        """
+        if old_major_version == 1:
+            old_data = await self._owner.async_from_version_1(old_data)
+        elif old_major_version > STORAGE_VERSION:
+            LOGGER.warning(
+                "The stored limits (.storage/%s) were written by a newer release "
+                "of SMS Credit (storage version %s.%s; this release reads %s). What "
+                "this release understands (blocks, waits, windows) is kept, and "
+                "the file is rewritten in its format, which a newer release "
+                "migrates again",
+                STORAGE_KEY,
+                old_major_version,
+                old_minor_version,
+                STORAGE_VERSION,
+            )
+        elif old_major_version != 2:
+            raise _UnknownVersionError(old_major_version)
+        reader = _Reader()
+        data = reader.mapping(old_data, "data", nullable=False)
+        self._owner.legacy_logins = reader.mapping(data.get("logins"), "logins")
+        self._owner.legacy_entries = reader.mapping(data.get("entries"), "entries")
+        reader.warn(STORAGE_KEY)
+        return {"sites": data.get("sites")}
 
 
 class LimitsStore:
-    """Every site's, login's and entry's stored facts; loaded once, saved lazily."""
+    """Every site's, login's and entry's stored facts; each file loaded once."""
 
     def __init__(self, hass: HomeAssistant) -> None:
         """Initialise the store; call :meth:`async_load` before use."""
         self.hass = hass
-        self._store = _LimitsStorage(hass)
+        self._store = _SharedStorage(self)
         self._sites: dict[str, SiteLimiter] = {}
         self._logins: dict[str, RateLimiter] = {}
         self._entries: dict[str, EntryRecord] = {}
+        # Written by storage version 2, until each entry has its own file.
+        self.legacy_logins: dict[str, Any] = {}
+        self.legacy_entries: dict[str, Any] = {}
+        self._written_sites: set[str] = set()
         self._load_lock = asyncio.Lock()
         self._loaded = False
-        self._save_due = False
 
     async def async_load(self) -> None:
-        """Read what earlier runs stored (once); never fails set-up."""
+        """Read the sites' facts that earlier runs stored (once); never fails set-up."""
         async with self._load_lock:
-            if self._loaded:
-                return
-            try:
-                stored = await self._store.async_load()
-            except (
-                _UnknownVersionError,
-                HomeAssistantError,
-                LookupError,
-                TypeError,
-                ValueError,
-            ):
-                # No version, an unknown one, no data: nothing can be trusted.
-                LOGGER.warning(
-                    "The stored limits (.storage/%s) are unreadable and were "
-                    "ignored; they are rewritten at the next change",
-                    STORAGE_KEY,
-                )
-                stored = None
-            if stored is not None:
-                self._restore(stored)
-            self._loaded = True
+            if not self._loaded:
+                await self._async_load()
+                self._loaded = True
 
-    def _restore(self, stored: object) -> None:
-        """Rebuild every stored fact; what is invalid is left out, once told."""
+    async def _async_load(self) -> None:
+        try:
+            stored = await self._store.async_load()
+        except (
+            _UnknownVersionError,
+            HomeAssistantError,
+            LookupError,
+            TypeError,
+            ValueError,
+        ):
+            # No version, an unknown one, no data: nothing can be trusted.
+            LOGGER.warning(
+                "The stored limits (.storage/%s) are unreadable and were ignored; "
+                "they are rewritten at the next change",
+                STORAGE_KEY,
+            )
+            stored = None
         reader = _Reader()
-        data = reader.mapping(stored, "data")
+        data = reader.mapping(stored, "data", nullable=True)
         for key, raw in reader.mapping(data.get("sites"), "sites").items():
             where = f"sites[{key!r}]"
             provider, _, name = key.partition("|")
-            if (spec := PROVIDERS.get(provider)) is None or not name:
+            try:
+                spec = await async_get_spec(self.hass, provider)
+            except UnknownProviderError:
+                spec = None
+            if spec is None or not name:
                 reader.problems.append(where)
                 continue
-            site = reader.record(raw, where)
+            site = reader.mapping(raw, where, nullable=False)
             self._sites[key] = SiteLimiter(
                 spec.site_rule,
-                blocked_until=_mono(
-                    reader.timestamp(
-                        site.get("blocked_until"), f"{where}.blocked_until"
-                    )
+                blocked_until=reader.monotonic(
+                    site.get("blocked_until"), f"{where}.blocked_until"
                 ),
-                failed_logins=_monos(
+                failed_logins=map(
+                    from_wall,
                     reader.timestamps(
                         site.get("failed_logins"), f"{where}.failed_logins"
-                    )
+                    ),
                 ),
             )
-        for key, raw in reader.mapping(data.get("logins"), "logins").items():
-            where = f"logins[{key!r}]"
-            parts = key.split("|", 2)
-            spec = PROVIDERS.get(parts[0])
-            if spec is None or len(parts) != 3 or not all(parts):
-                reader.problems.append(where)
-                continue
-            provider, site_name, _login = parts
-            stored_login = reader.record(raw, where)
-            self._logins[key] = RateLimiter(
-                spec.rate_limit,
-                history=_monos(
-                    reader.timestamps(stored_login.get("history"), f"{where}.history")
-                ),
-                paused_until=_mono(
-                    reader.timestamp(
-                        stored_login.get("paused_until"), f"{where}.paused_until"
-                    )
-                ),
-                site=self._site(spec, f"{provider}|{site_name}"),
-            )
-        for entry_id, raw in reader.mapping(data.get("entries"), "entries").items():
-            where = f"entries[{entry_id!r}]"
-            stored_entry = reader.record(raw, where)
-            self._entries[entry_id] = EntryRecord(
-                answer=reader.answer(stored_entry.get("answer"), f"{where}.answer"),
-                rejected=reader.rejection(
-                    stored_entry.get("rejected"), f"{where}.rejected"
-                ),
-                refusals=reader.count(
-                    stored_entry.get("refusals"), f"{where}.refusals"
-                ),
-                low_since=reader.timestamp(
-                    stored_entry.get("low_since"), f"{where}.low_since"
-                ),
-            )
-        _warn_left_out(reader.problems)
+        self._written_sites = set(self._sites)
+        reader.warn(STORAGE_KEY)
 
-    def _site(self, spec: ProviderSpec, key: str) -> SiteLimiter:
+    async def async_from_version_1(self, old_data: object) -> dict[str, Any]:
+        """Version 1's records as version 2's sites and logins."""
+        reader = _Reader()
+        sites: dict[str, Any] = {}
+        logins: dict[str, Any] = {}
+        for key, raw in reader.mapping(old_data, "version 1").items():
+            provider, _, rest = key.partition("|")
+            host, _, login = rest.rpartition("|")
+            try:
+                spec = await async_get_spec(self.hass, provider)
+            except UnknownProviderError:
+                spec = None
+            if spec is None or not usable_base_url(host) or not login.strip():
+                reader.problems.append(f"version 1 [{key!r}]")
+                continue
+            record = reader.mapping(raw, f"version 1 [{key!r}]", nullable=False)
+            paused_until = reader.timestamp(record.get("paused_until"), key)
+            logins[spec.login_key(host, login)] = {
+                "history": reader.timestamps(record.get("history"), key),
+                "paused_until": paused_until,
+            }
+            if record.get("pause_reason") == "ip_blocked" and paused_until:
+                sites[spec.site(host)] = {"blocked_until": paused_until}
+        reader.warn(STORAGE_KEY)
+        return {"sites": sites, "logins": logins}
+
+    def site(self, spec: ProviderSpec, host: str) -> SiteLimiter:
+        """The limiter of the site ``host`` belongs to, shared by its logins."""
+        key = spec.site(host)
         if (site := self._sites.get(key)) is None:
             site = self._sites[key] = SiteLimiter(spec.site_rule)
         return site
 
-    def site(self, spec: ProviderSpec, host: str) -> SiteLimiter:
-        """The limiter of the site ``host`` belongs to, shared by its logins."""
-        return self._site(spec, spec.site(host))
-
-    def limiter(self, spec: ProviderSpec, host: str, login: str) -> RateLimiter:
-        """The rate limiter of one login at its site."""
+    def limiter(
+        self, spec: ProviderSpec, host: str, login: str, stored: object = None
+    ) -> RateLimiter:
+        """The rate limiter of one login at its site (``stored``: its last write)."""
         key = spec.login_key(host, login)
         if (limiter := self._logins.get(key)) is None:
+            reader = _Reader()
+            raw = reader.mapping(stored or self.legacy_logins.get(key), key)
             limiter = self._logins[key] = RateLimiter(
-                spec.rate_limit, site=self.site(spec, host)
+                spec.rate_limit,
+                history=map(
+                    from_wall, reader.timestamps(raw.get("history"), f"{key}.history")
+                ),
+                paused_until=reader.monotonic(
+                    raw.get("paused_until"), f"{key}.paused_until"
+                ),
+                site=self.site(spec, host),
             )
+            reader.warn(STORAGE_KEY)
         return limiter
 
-    def entry(self, entry_id: str) -> EntryRecord:
-        """What is stored of one config entry."""
-        if (record := self._entries.get(entry_id)) is None:
-            record = self._entries[entry_id] = EntryRecord()
+    async def async_entry(
+        self, entry_id: str, spec: ProviderSpec, host: str, login: str
+    ) -> EntryRecord:
+        """The record of one entry, read from its file at its first set-up."""
+        if (record := self._entries.get(entry_id)) is not None:
+            record.login = spec.login_key(host, login)  # after a reconfigure
+            self.limiter(spec, host, login)
+            return record
+        store: Store[dict[str, Any]] = Store(
+            self.hass, 1, f"{DOMAIN}.{entry_id}", private=True
+        )
+        try:
+            stored = await store.async_load()
+        except (
+            HomeAssistantError,
+            LookupError,
+            NotImplementedError,  # a version this release cannot migrate
+            TypeError,
+            ValueError,
+        ):
+            LOGGER.warning(
+                "The stored limits (.storage/%s.%s) are unreadable and were "
+                "ignored; they are rewritten at the next change",
+                DOMAIN,
+                entry_id,
+            )
+            stored = None
+        reader = _Reader()
+        where = f"{DOMAIN}.{entry_id}"
+        raw = reader.mapping(stored or self.legacy_entries.pop(entry_id, None), where)
+        login_key = spec.login_key(host, login)
+        if raw.get("login") == login_key:
+            self.limiter(spec, host, login, raw)
+        record = self._entries[entry_id] = EntryRecord(
+            store,
+            login=login_key,
+            answer=reader.answer(raw.get("answer"), f"{where}.answer"),
+            rejected=reader.rejection(raw.get("rejected"), f"{where}.rejected"),
+            refusals=reader.count(raw.get("refusals"), f"{where}.refusals"),
+            low_since=reader.timestamp(raw.get("low_since"), f"{where}.low_since"),
+        )
+        self.limiter(spec, host, login)
+        reader.warn(where)
         return record
 
     @callback
-    def async_forget_entry(self, entry_id: str) -> None:
-        """Forget a removed entry; the waits of its site and login stay."""
-        self._entries.pop(entry_id, None)
-        self.async_schedule_save()
+    def async_save_entry(self, record: EntryRecord, *, urgent: bool = True) -> None:
+        """Store an entry's record and its login's window (at the latest at stop).
 
-    @callback
-    def async_schedule_save(self, *, urgent: bool = True) -> None:
-        """Store the facts (at the latest when Home Assistant stops).
-
-        Urgent saves happen within a second: anything a crash must not lose
+        Urgent saves happen within a second: what a crash must not lose
         (several requests in one window, a wait, a rejected login, a failed
-        attempt that invalidates the last answer). Other saves join the next
-        write, at most a minute later; scheduling one does not postpone a
-        write already due.
+        attempt). Others join the next write, at most a minute later;
+        scheduling one does not postpone a write already due.
         """
-        if urgent:
-            self._store.async_delay_save(self._data_to_save, STORAGE_SAVE_DELAY)
-        elif not self._save_due:
-            self._store.async_delay_save(self._data_to_save, STORAGE_LAZY_SAVE_DELAY)
-        self._save_due = True
+        if urgent or not record.save_due:
+            delay = STORAGE_SAVE_DELAY if urgent else STORAGE_LAZY_SAVE_DELAY
+            record.store.async_delay_save(lambda: self._entry_data(record), delay)
+        record.save_due = True
 
     @callback
-    def _data_to_save(self) -> _StoredData:
-        """What still matters: nothing expired, no entry that is gone."""
-        self._save_due = False
-        known = self.hass.config_entries.async_get_entry
-        sites = {
-            key: _site_to_storage(site)
-            for key, site in self._sites.items()
-            if not site.idle
-        }
-        logins = {
-            key: _login_to_storage(limiter)
-            for key, limiter in self._logins.items()
-            if not limiter.idle
-        }
-        entries = {
-            entry_id: _entry_to_storage(record)
-            for entry_id, record in self._entries.items()
-            if not record.idle and known(entry_id) is not None
-        }
-        LOGGER.debug(
-            "Storing %d sites, %d logins, %d entries",
-            len(sites),
-            len(logins),
-            len(entries),
-        )
-        return {"sites": sites, "logins": logins, "entries": entries}
+    def async_save_sites(self, *, ended: bool = False) -> None:
+        """Store the sites' facts (within a second): they changed.
 
+        ``ended``: only if a fact that was written has ended since (a good
+        answer), so that no ended block outlives a restart, whatever the
+        clock does meanwhile.
+        """
+        if not ended or set(self._site_facts()) != self._written_sites:
+            self._store.async_delay_save(self._sites_data, STORAGE_SAVE_DELAY)
 
-def _site_to_storage(site_limiter: SiteLimiter) -> _StoredSite:
-    site: _StoredSite = {}
-    if (blocked_until := wall_until(site_limiter.blocked_until)) is not None:
-        site["blocked_until"] = blocked_until
-    if failed_logins := site_limiter.failed_logins:
-        site["failed_logins"] = [to_wall(t) for t in failed_logins]
-    return site
+    async def async_forget_entry(self, entry_id: str) -> None:
+        """Forget a removed entry; the waits of its site and login stay in memory."""
+        self.legacy_entries.pop(entry_id, None)
+        if (record := self._entries.pop(entry_id, None)) is None:
+            store: Store[dict[str, Any]] = Store(self.hass, 1, f"{DOMAIN}.{entry_id}")
+        else:
+            store = record.store
+        await store.async_remove()
 
+    def _entry_data(self, record: EntryRecord) -> dict[str, Any]:
+        record.save_due = False
+        data: dict[str, Any] = {"login": record.login}
+        limiter = self._logins[record.login]  # made with the record
+        if history := limiter.history:
+            data["history"] = [to_wall(t) for t in history]
+        if (paused_until := wall_until(limiter.paused_until)) is not None:
+            data["paused_until"] = paused_until
+        if (answer := record.answer) is not None:
+            balance, limit = answer.balance, answer.balance.credit_limit
+            data["answer"] = {
+                "amount": str(balance.amount),
+                "currency": balance.currency,
+                "credit_limit": None if limit is None else str(limit),
+                "fetched_at": to_wall(answer.fetched_at),
+            }
+        if record.rejected is not None:
+            data["rejected"] = record.rejected
+        if record.refusals:
+            data["refusals"] = record.refusals
+        if record.low_since is not None:
+            data["low_since"] = record.low_since
+        return data
 
-def _login_to_storage(limiter: RateLimiter) -> _StoredLogin:
-    login: _StoredLogin = {}
-    if history := limiter.history:
-        login["history"] = [to_wall(t) for t in history]
-    if (paused_until := wall_until(limiter.paused_until)) is not None:
-        login["paused_until"] = paused_until
-    return login
+    def _sites_data(self) -> dict[str, Any]:
+        sites = self._site_facts()
+        self._written_sites = set(sites)
+        return {"sites": sites}
 
-
-def _entry_to_storage(record: EntryRecord) -> _StoredEntry:
-    stored: _StoredEntry = {}
-    if (answer := record.current_answer) is not None:
-        stored["answer"] = _answer_to_storage(answer)
-    if record.rejected is not None:
-        stored["rejected"] = record.rejected
-    if record.refusals:
-        stored["refusals"] = record.refusals
-    if record.low_since is not None:
-        stored["low_since"] = record.low_since
-    return stored
+    def _site_facts(self) -> dict[str, Any]:
+        sites: dict[str, Any] = {}
+        for key, site in self._sites.items():
+            stored: dict[str, Any] = {}
+            if (blocked_until := wall_until(site.blocked_until)) is not None:
+                stored["blocked_until"] = blocked_until
+            if failed_logins := site.failed_logins:
+                stored["failed_logins"] = [to_wall(t) for t in failed_logins]
+            if stored:
+                sites[key] = stored
+        return sites
 
 
 async def async_get_store(hass: HomeAssistant) -> LimitsStore:

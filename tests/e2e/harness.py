@@ -212,10 +212,10 @@ def demo_account_answers(
     }[provider]
     return [
         {"provider": provider},
-        {"next_step_id": method},
+        {"auth_method": method},
         {
             "host": host_option(PROVIDERS[provider].hosts[0]),
-            "username": "demo",
+            "username" if method == "password" else "name": "demo",
             method: secret,
             "advanced": {"custom_host": standin_url},
         },

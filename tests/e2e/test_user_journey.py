@@ -123,6 +123,7 @@ def add_smsc_account(page: Page, url: str, standin: Standin) -> None:
     page.get_by_text("SMS Center (SMSC)", exact=True).click()
     page.get_by_role("button", name="Submit").click()
     page.get_by_text("Login and password", exact=True).click()
+    page.get_by_role("button", name="Submit").click()
     page.locator("input[name='username']").fill("demo")
     page.locator("input[name='password']").fill("demo-password")
     expect(page.get_by_text("SMS Center (SMSC) account")).to_be_visible()

@@ -1,14 +1,16 @@
-"""Fixtures for the provider library tests: a fake clock, the stand-in server."""
+"""Fixtures for the provider library tests: a fake clock, servers to ask."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 import socket
 
 import aiohttp
+from aiohttp import web
 import pytest
 
-from tests.providers.helpers import FakeClock
+from tests.providers.helpers import AnyPathServer, FakeClock
 from tests.standin import StandinProvider
 
 
@@ -59,3 +61,19 @@ def closed_url() -> str:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+async def any_path() -> AsyncIterator[AnyPathServer]:
+    """A server on 127.0.0.1 that answers every method and path as told."""
+    server = AnyPathServer()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", server.handle)
+    runner = web.AppRunner(app, shutdown_timeout=1.0)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    server.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+    yield server
+    server.running.set()
+    await asyncio.sleep(0)
+    await runner.cleanup()

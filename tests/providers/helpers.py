@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Callable, Mapping
 import contextlib
+from dataclasses import dataclass, field
 from pathlib import Path
 import types
+
+from aiohttp import web
+
+from custom_components.sms_credit.providers import (
+    PROVIDERS,
+    REGISTRY,
+    AuthMethod,
+    Balance,
+    ProviderSpec,
+    Response,
+)
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 START = 1_800_000_000.0
@@ -25,6 +38,88 @@ class FakeClock:
     def advance(self, seconds: float) -> None:
         """Move the time forward."""
         self.now += seconds
+
+
+def spec_ids() -> list[str]:
+    """The key of every registered provider, to parametrise over."""
+    return list(REGISTRY)
+
+
+def method_ids() -> list[tuple[str, str]]:
+    """Every registered provider with each of its login methods."""
+    return [
+        (key, method.key) for key in REGISTRY for method in PROVIDERS[key].auth_methods
+    ]
+
+
+def credentials_for(
+    method: AuthMethod,
+    secret: str = "demo-secret",  # noqa: S107 - a fake one
+) -> dict[str, str]:
+    """Credentials a method accepts, as stored: from its declared fields."""
+    return {
+        field.key: field.transform(secret)
+        if field.transform
+        else (f"{secret}-{field.key}" if field.secret else "demo")
+        for field in method.fields
+    }
+
+
+def read(
+    spec: ProviderSpec,
+    status: int,
+    body: bytes,
+    headers: Mapping[str, str] | None = None,
+) -> Balance:
+    """Read an answer as the client does (with the declared fixed currency)."""
+    balance = spec.read_answer(Response(status, headers or {}, body))
+    if spec.currency:
+        return Balance(balance.amount, spec.currency, balance.credit_limit)
+    return balance
+
+
+COMMON = frozenset(
+    (
+        "host",
+        "accept",
+        "accept-encoding",
+        "user-agent",
+        "content-length",
+        "content-type",
+    )
+)
+
+type Reply = tuple[int, bytes | str, Mapping[str, str]]
+
+
+@dataclass
+class AnyPathServer:
+    """Answers every request with the next queued reply (default: 404).
+
+    A reply may be a function of the text the request carried (its URL,
+    header values and body), so that an answer can echo it back.
+    """
+
+    url: str = ""
+    replies: list[Reply | Callable[[str], Reply]] = field(default_factory=list)
+    seen: list[str] = field(default_factory=list)
+    running: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        """Serve at once."""
+        self.running.set()
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """Answer one request."""
+        # What may hold a secret first: a reader quotes 120 characters at most.
+        custom = [v for k, v in request.headers.items() if k.lower() not in COMMON]
+        carried = " ".join([await request.text(), *custom, str(request.url)])
+        self.seen.append(carried)
+        await self.running.wait()
+        reply = self.replies.pop(0) if self.replies else (404, b"", {})
+        status, body, headers = reply(carried) if callable(reply) else reply
+        raw = body.encode() if isinstance(body, str) else body
+        return web.Response(status=status, body=raw, headers=headers)
 
 
 def fixture_bytes(provider: str, name: str) -> bytes:

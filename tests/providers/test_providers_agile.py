@@ -1,4 +1,4 @@
-"""The Agile Telecom client, over real HTTP against the stand-in server."""
+"""Agile Telecom: its declaration, and its client over real HTTP (the stand-in)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,17 @@ import aiohttp
 import pytest
 
 from custom_components.sms_credit.providers import (
-    AgileClient,
     AuthenticationError,
     Balance,
     IpNotAllowedError,
     MalformedResponseError,
+    ProviderClient,
     ProviderError,
     ProviderServerError,
+    RateLimit,
     RateLimitedError,
 )
+from custom_components.sms_credit.providers.agile import SPEC
 from tests.providers.helpers import FakeClock, fixture_bytes
 from tests.standin import AGILE_PATH, Account, StandinProvider
 
@@ -31,15 +33,37 @@ def make_client(
     auth_method: str = "password",
     credentials: dict[str, str] | None = None,
     **kwargs: Any,
-) -> AgileClient:
+) -> ProviderClient:
     """Build a client for the stand-in's ``demo`` account."""
-    return AgileClient(
+    return SPEC.create_client(
         session,
         host=host,
         auth_method=auth_method,
         credentials=credentials or {"username": "demo", "password": "demo-password"},
         **kwargs,
     )
+
+
+def test_declaration() -> None:
+    """Two hosts, our gentle limit, euros; the API key's user only names it."""
+    assert SPEC.hosts == (
+        "https://secure.agiletelecom.com",
+        "https://http-api.agiletelecom.com",
+    )
+    assert SPEC.title_name == "Agile Telecom"
+    assert SPEC.rate_limit == RateLimit(max_requests=10, period=60, max_concurrent=2)
+    assert SPEC.site_rule is None
+    assert SPEC.currency == "EUR"
+    password, api_key = SPEC.auth_methods
+    assert [(f.key, f.form_key, f.secret) for f in password.fields] == [
+        ("username", "username", False),
+        ("password", "password", True),
+    ]
+    assert [(f.key, f.form_key, f.secret) for f in api_key.fields] == [
+        ("username", "name", False),
+        ("api_key", "api_key", True),
+    ]
+    assert not any(field.transform for m in SPEC.auth_methods for field in m.fields)
 
 
 async def test_basic_auth(
@@ -294,13 +318,21 @@ def test_bad_credentials_rejected_early(
 ) -> None:
     """Credentials that cannot work are a programming error (``ValueError``)."""
     with pytest.raises(ValueError, match=message):
-        AgileClient(session, auth_method=auth_method, credentials=credentials)
+        make_client(
+            session,
+            SPEC.default_host,
+            auth_method=auth_method,
+            credentials=credentials,
+        )
 
 
 def test_defaults(session: aiohttp.ClientSession) -> None:
     """The documented host is the default; the repr hides the secrets."""
-    client = AgileClient(
-        session, auth_method="api_key", credentials={"username": "u", "api_key": "k"}
+    client = make_client(
+        session,
+        SPEC.default_host,
+        auth_method="api_key",
+        credentials={"username": "u", "api_key": "k"},
     )
     assert client.host == "https://secure.agiletelecom.com"
     assert client.account == "u"

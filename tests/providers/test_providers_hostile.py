@@ -1,13 +1,14 @@
-"""Hostile answers: parsing stays linear, huge bodies are refused unread.
+"""Hostile answers: every provider's reader stays linear, amounts stay short.
 
-A balance answer is under 100 bytes. Whatever a server sends, the parsers
-must take time in proportion to it (no regular expression that backtracks),
-and refuse anything far larger than a real answer before parsing it.
+A balance answer is under 100 bytes; the client refuses more than
+``MAX_ANSWER_BYTES`` unread (``test_providers_http``). Up to that size, every
+reader must take time in proportion to the answer (no regular expression
+that backtracks).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 import contextlib
 from decimal import Decimal
 import time
@@ -16,20 +17,18 @@ from hypothesis import given, settings, strategies as st
 import pytest
 
 from custom_components.sms_credit.providers import (
-    Balance,
+    PROVIDERS,
+    REGISTRY,
     MalformedResponseError,
     ProviderError,
-    parse_agile_response,
-    parse_smsc_response,
+    Response,
 )
 from custom_components.sms_credit.providers._parse import (
     MAX_ANSWER_BYTES,
     MAX_DECIMAL_PLACES,
     parse_amount,
 )
-
-type Parser = Callable[[int, bytes, Mapping[str, str]], Balance]
-PARSERS: list[Parser] = [parse_smsc_response, parse_agile_response]
+from tests.providers.helpers import spec_ids
 
 # Far above what linear parsing of one kilobyte costs (a few microseconds),
 # far below what the backtracking parsers cost (26 s for 64 KB, i.e. about
@@ -53,24 +52,20 @@ PATHOLOGICAL: dict[str, Callable[[int], bytes]] = {
 }
 
 
-def _parse(parser: Parser, body: bytes) -> None:
-    with contextlib.suppress(ProviderError):
-        parser(200, body, {})
-
-
-def _seconds(parser: Parser, body: bytes) -> float:
+def _seconds(key: str, body: bytes) -> float:
     start = time.perf_counter()
-    _parse(parser, body)
+    with contextlib.suppress(ProviderError):
+        PROVIDERS[key].read_answer(Response(200, {}, body))
     return time.perf_counter() - start
 
 
-@pytest.mark.parametrize("parser", PARSERS)
+@pytest.mark.parametrize("key", spec_ids())
 @pytest.mark.parametrize("shape", sorted(PATHOLOGICAL))
-def test_pathological_shapes_parse_in_linear_time(parser: Parser, shape: str) -> None:
+def test_pathological_shapes_parse_in_linear_time(key: str, shape: str) -> None:
     """The largest answer accepted costs at most a few ms per kilobyte."""
     body = PATHOLOGICAL[shape](MAX_ANSWER_BYTES - 32)[:MAX_ANSWER_BYTES]
-    _parse(parser, body)  # warm-up (regex compilation, imports)
-    best = min(_seconds(parser, body) for _ in range(3))
+    _seconds(key, body)  # warm-up (regex compilation, imports)
+    best = min(_seconds(key, body) for _ in range(3))
     assert best < SECONDS_PER_KB * len(body) / 1024, f"{shape}: {best:.3f} s"
 
 
@@ -86,42 +81,9 @@ def test_repeated_units_parse_in_linear_time(
     """Any short unit repeated up to the size cap: still linear."""
     count = (MAX_ANSWER_BYTES - len(prefix) - len(suffix)) // len(unit)
     body = prefix + unit * count + suffix
-    for parser in PARSERS:
-        best = min(_seconds(parser, body) for _ in range(2))
+    for key in REGISTRY:
+        best = min(_seconds(key, body) for _ in range(2))
         assert best < SECONDS_PER_KB * len(body) / 1024, repr(unit)
-
-
-@pytest.mark.parametrize("parser", PARSERS)
-@pytest.mark.parametrize("status", [200, 401, 500])
-def test_larger_than_any_answer_is_refused_unread(parser: Parser, status: int) -> None:
-    """A body over the cap is malformed, whatever it holds."""
-    body = b'{"credit": 1, "balance": "1", "currency": "EUR"}'
-    body += b" " * (MAX_ANSWER_BYTES + 1 - len(body))
-    with pytest.raises(MalformedResponseError, match="too large"):
-        parser(status, body, {})
-
-
-@pytest.mark.parametrize(
-    "text",
-    ["12.5 RUB", "12.5,RUB", "12.5 , RUB", " 12.5   eur ", "0,-9"],
-)
-def test_plain_text_balances_still_read(text: str) -> None:
-    """The linear plain-text reader accepts what the old one did."""
-    if text == "0,-9":
-        with pytest.raises(ProviderError, match="code 9"):
-            parse_smsc_response(200, text.encode(), {})
-        return
-    balance = parse_smsc_response(200, text.encode(), {})
-    assert balance.amount == Decimal("12.5")
-
-
-@pytest.mark.parametrize(
-    "text", ["12.5RUB", "12.5 R U B", "1 2 RUB", "12.5,,RUB", "12.5"]
-)
-def test_plain_text_odd_shapes_refused(text: str) -> None:
-    """Shapes that are no SMSC answer stay malformed."""
-    with pytest.raises(MalformedResponseError):
-        parse_smsc_response(200, text.encode(), {})
 
 
 @pytest.mark.parametrize(

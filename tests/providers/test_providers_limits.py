@@ -10,35 +10,35 @@ import pytest
 
 from custom_components.sms_credit.providers import (
     PROVIDERS,
-    AgileClient,
     AuthenticationError,
     IpBlockedError,
+    ProviderClient,
     RateLimit,
     RateLimitedError,
     RateLimiter,
     SiteLimiter,
-    SmscClient,
     ThrottledError,
     WaitReason,
 )
 from custom_components.sms_credit.providers.limiter import from_wall, monotonic, to_wall
+from custom_components.sms_credit.providers.smsc import smsc_password_hash
 from tests.providers.helpers import FakeClock
 from tests.standin import AGILE_PATH, SMSC_PATH, StandinProvider
 
 SMSC_LIMIT = PROVIDERS["smsc"].rate_limit
+DEMO_MD5 = smsc_password_hash("demo-password")
 
 
 def smsc(
     session: aiohttp.ClientSession, standin: StandinProvider, limiter: RateLimiter
-) -> SmscClient:
+) -> ProviderClient:
     """A client for the stand-in's ``demo`` SMSC account."""
-    return SmscClient(
+    return PROVIDERS["smsc"].create_client(
         session,
         host=standin.url,
         auth_method="password",
-        credentials={"username": "demo", "password": "demo-password"},
+        credentials={"username": "demo", "password_md5": DEMO_MD5},
         limiter=limiter,
-        backup_hosts=(),
     )
 
 
@@ -243,11 +243,11 @@ async def test_never_the_fifth_failed_login(
     """Four failed logins at a site: nothing more until the first is 30 min old."""
     site = SiteLimiter(PROVIDERS["smsc"].site_rule, clock=clock)
     limiter = RateLimiter(SMSC_LIMIT, clock=clock, site=site)
-    wrong = SmscClient(
+    wrong = PROVIDERS["smsc"].create_client(
         session,
         host=standin.url,
         auth_method="password",
-        credentials={"username": "demo", "password": "wrong"},
+        credentials={"username": "demo", "password_md5": smsc_password_hash("wrong")},
         limiter=limiter,
     )
     for _ in range(4):
@@ -263,9 +263,9 @@ async def test_never_the_fifth_failed_login(
     clock.advance(1800 - 240)
     assert site.wait() == (0.0, None)
     await smsc(session, standin, limiter).async_get_balance()
-    assert not site.idle  # three failures are still in the window
+    assert len(site.failed_logins) == 3  # still in the window
     clock.advance(1800)
-    assert site.idle
+    assert site.failed_logins == ()
 
 
 async def test_a_refusal_pauses_the_login_only(
@@ -280,9 +280,11 @@ async def test_a_refusal_pauses_the_login_only(
     assert limiter.wait() == (pytest.approx(60), WaitReason.RATE_LIMITED)
     assert RateLimiter(SMSC_LIMIT, clock=clock, site=site).wait() == (0.0, None)
     clock.advance(30)
-    assert limiter.idle is False  # paused, and the request is in the window
+    assert limiter.wait()[1] is WaitReason.RATE_LIMITED
+    assert len(limiter.history) == 1
     clock.advance(30)
-    assert limiter.idle
+    assert limiter.wait() == (0.0, None)
+    assert limiter.history == ()
 
 
 async def test_agile_concurrency(
@@ -290,7 +292,7 @@ async def test_agile_concurrency(
 ) -> None:
     """Agile's own ceiling allows two requests at once."""
     limiter = RateLimiter(PROVIDERS["agile"].rate_limit, clock=clock)
-    client = AgileClient(
+    client = PROVIDERS["agile"].create_client(
         session,
         host=standin.url,
         auth_method="password",

@@ -1,86 +1,134 @@
-"""The provider registry and what the integration imports from the package."""
+"""The provider registry, what every declaration holds, and the package's API."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
+import subprocess
+import sys
 
 import aiohttp
 import pytest
 
 from custom_components.sms_credit import providers
 from custom_components.sms_credit.providers import (
+    ISO_4217_CODES,
     PROVIDERS,
-    AgileClient,
-    FieldKind,
-    RateLimit,
+    REGISTRY,
+    ProviderClient,
+    ProviderError,
     RateLimiter,
-    SmscClient,
+    normalize_host,
 )
+from tests.providers.helpers import credentials_for, read, spec_ids
 
 PACKAGE = Path(providers.__file__).parent
 
 
-def test_registry_entries() -> None:
-    """Both providers, with their hosts, fields and limits."""
-    assert list(PROVIDERS) == ["smsc", "agile"]
-    smsc, agile = PROVIDERS["smsc"], PROVIDERS["agile"]
-    assert smsc.name == "SMS Center (SMSC)"
-    assert agile.name == "Agile Telecom"
-    assert smsc.hosts == (
-        "https://smsc.ru",
-        "https://smscentre.com",
-        "https://smsc.kz",
-        "https://smsc.ua",
-        "https://smsc.tj",
-    )
-    assert smsc.default_host == "https://smsc.ru"
-    assert smsc.title_name == "SMSC"
-    assert agile.title_name == "Agile Telecom"
-    assert agile.hosts == (
-        "https://secure.agiletelecom.com",
-        "https://http-api.agiletelecom.com",
-    )
-    assert smsc.rate_limit == RateLimit(
-        max_requests=10, period=60, max_concurrent=14, longest_pause=1800
-    )
-    assert agile.rate_limit == RateLimit(max_requests=10, period=60, max_concurrent=2)
-    for spec in PROVIDERS.values():
-        assert spec.key in PROVIDERS
-        assert spec.panel_url.startswith(("https://", "{site}/"))
-        assert [method.key for method in spec.auth_methods] == ["password", "api_key"]
-        password, api_key = spec.auth_method("password"), spec.auth_method("api_key")
-        assert [(f.key, f.kind) for f in password.fields] == [
-            ("username", FieldKind.TEXT),
-            ("password", FieldKind.PASSWORD),
-        ]
-        assert [(f.key, f.secret) for f in api_key.fields] == [
-            ("username", False),
-            ("api_key", True),
-        ]
-        assert password.account_field == api_key.account_field == "username"
-        with pytest.raises(KeyError):
-            spec.auth_method("oauth")
+@pytest.mark.parametrize("key", spec_ids())
+def test_declaration(key: str) -> None:
+    """Every declaration is complete and consistent."""
+    spec = PROVIDERS[key]
+    assert spec.key == key
+    assert spec.name
+    assert spec.title_name in (spec.short_name, spec.name)
+    assert spec.sites
+    assert spec.default_host == spec.hosts[0] == spec.sites[0].url
+    for site in spec.sites:
+        assert normalize_host(site.url) == site.url
+        assert site.url.startswith("https://")
+        assert site.country == "" or (len(site.country) == 2 and site.country.isupper())
+        assert all(backup.startswith("https://") for backup in site.backups)
+        assert spec.backups(site.url + "/") == site.backups
+    assert spec.panel_url.startswith(("https://", "{site}/"))
+    assert spec.currency is None or spec.currency in ISO_4217_CODES
+    assert spec.currency is None or spec.unit is None
+    limit = spec.rate_limit
+    assert min(limit.max_requests, limit.period, limit.max_concurrent) > 0
+    methods = [method.key for method in spec.auth_methods]
+    assert methods
+    assert len(set(methods)) == len(methods)
+    for method in spec.auth_methods:
+        keys = [field.key for field in method.fields]
+        assert len(set(keys)) == len(keys)
+        assert len({field.form_key for field in method.fields}) == len(keys)
+        (account,) = (f for f in method.fields if f.key == method.account_field)
+        assert not account.secret
+        assert any(field.secret for field in method.fields)
+        assert spec.auth_method(method.key) is method
+    with pytest.raises(KeyError):
+        spec.auth_method("no such method")
 
 
-@pytest.mark.parametrize(("key", "cls"), [("smsc", SmscClient), ("agile", AgileClient)])
-def test_create_client(
-    session: aiohttp.ClientSession, key: str, cls: type[object]
-) -> None:
-    """The spec builds its client with the common arguments."""
-    limiter = RateLimiter(PROVIDERS[key].rate_limit)
-    client = PROVIDERS[key].create_client(
+@pytest.mark.parametrize("key", spec_ids())
+def test_pure_functions(key: str) -> None:
+    """Each method's request goes to the base URL; garbage is a ProviderError."""
+    spec = PROVIDERS[key]
+    for method in spec.auth_methods:
+        request = spec.build_request(
+            spec.default_host, method.key, credentials_for(method)
+        )
+        assert request.url.startswith(spec.default_host + "/")
+        assert request.method in {"GET", "POST"}
+    for status in (200, 401, 500):
+        with pytest.raises(ProviderError):
+            read(spec, status, b"\x00 not an answer")
+
+
+@pytest.mark.parametrize("key", spec_ids())
+def test_create_client(session: aiohttp.ClientSession, key: str) -> None:
+    """The spec builds the one client with the common arguments."""
+    spec = PROVIDERS[key]
+    limiter = RateLimiter(spec.rate_limit)
+    method = spec.auth_methods[-1]
+    client = spec.create_client(
         session,
-        host=PROVIDERS[key].default_host + "/",
-        auth_method="api_key",
-        credentials={"username": "u", "api_key": "k"},
+        host=spec.default_host + "/",
+        auth_method=method.key,
+        credentials=credentials_for(method),
         timeout=5,
         limiter=limiter,
     )
-    assert isinstance(client, cls)
-    assert client.host == PROVIDERS[key].default_host
+    assert isinstance(client, ProviderClient)
+    assert client.spec is spec
+    assert client.host == spec.default_host
+    assert client.account == "demo"
     assert client.timeout == 5
     assert client.limiter is limiter
+
+
+def test_registry_is_lazy() -> None:
+    """Importing the package imports no provider module; a lookup imports one."""
+    code = f"""
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location(
+    "lean",
+    {str(PACKAGE / "__init__.py")!r},
+    submodule_search_locations=[{str(PACKAGE)!r}],
+)
+package = importlib.util.module_from_spec(spec)
+sys.modules["lean"] = package
+spec.loader.exec_module(package)
+modules = set(package.REGISTRY.values())
+assert not modules & set(sys.modules), modules & set(sys.modules)
+assert set(package.PROVIDERS) == set(package.REGISTRY)
+for key, module in package.REGISTRY.items():
+    assert key in package.PROVIDERS and module not in sys.modules
+    assert package.PROVIDERS[key].key == key and module in sys.modules
+assert package.PROVIDERS.get("no such provider") is None
+assert "no such provider" not in package.PROVIDERS
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)  # noqa: S603
+
+
+def test_registry_takes_a_module_of_the_tests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A provider is added by naming its module (here one of the tests)."""
+    monkeypatch.setitem(REGISTRY, "example", "tests.providers.test_providers_http")
+    assert PROVIDERS["example"].name == "Example SMS"
+    assert "example" in list(PROVIDERS)
+    assert "example" in PROVIDERS
+    with pytest.raises(KeyError):
+        PROVIDERS["no such provider"]
 
 
 @pytest.mark.parametrize(
@@ -102,10 +150,20 @@ def test_site_and_login_keys(
     assert spec.login_key(host, account) == (login or f"{site}|{account}")
 
 
-def test_public_api() -> None:
-    """Everything in ``__all__`` exists."""
-    for name in providers.__all__:
-        assert hasattr(providers, name), name
+PUBLIC = """
+    PROVIDERS REGISTRY ProviderSpec Site AuthMethod CredentialField RateLimit
+    SiteRule Request Response Balance ProviderClient RateLimiter SiteLimiter
+    WaitReason ProviderError AuthenticationError IpNotAllowedError IpBlockedError
+    RateLimitedError ThrottledError ProviderConnectionError ProviderTimeoutError
+    ProviderServerError MalformedResponseError normalize_host minor_unit
+    ISO_4217_CODES LEGACY_CURRENCY_CODES parse_retry_after
+"""
+
+
+@pytest.mark.parametrize("name", PUBLIC.split())
+def test_public_api(name: str) -> None:
+    """What the integration imports from the package exists there."""
+    assert hasattr(providers, name)
 
 
 def test_no_homeassistant_import() -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import base64
+from collections.abc import Callable
 import contextlib
+import json
 import logging
 
 import aiohttp
@@ -16,50 +17,45 @@ from custom_components.sms_credit.providers import (
     ProviderError,
     RateLimit,
     RateLimiter,
-    smsc_password_hash,
 )
-from tests.providers.helpers import FakeClock, reachable_texts
-from tests.standin import Account, StandinProvider
+from custom_components.sms_credit.providers._parse import header
+from custom_components.sms_credit.providers.smsc import smsc_password_hash
+from tests.providers.helpers import (
+    AnyPathServer,
+    FakeClock,
+    Reply,
+    credentials_for,
+    method_ids,
+    reachable_texts,
+)
 
-PASSWORD = "S3cret-Pa55"
-API_KEY = "key-0123456789abcdef"
-MD5 = smsc_password_hash(PASSWORD)
-BASIC = base64.b64encode(f"leaky:{PASSWORD}".encode()).decode()
+SECRET = "S3cret-Pa55-0123456789"
 
-# Provider, auth method, credentials, and the secrets that client holds.
-CASES = [
-    ("smsc", "password", {"username": "leaky", "password": PASSWORD}, (PASSWORD, MD5)),
-    ("smsc", "password", {"username": "leaky", "password_md5": MD5}, (MD5,)),
-    ("smsc", "api_key", {"username": "leaky", "api_key": API_KEY}, (API_KEY,)),
-    (
-        "agile",
-        "password",
-        {"username": "leaky", "password": PASSWORD},
-        (PASSWORD, BASIC),
-    ),
-    ("agile", "api_key", {"username": "leaky", "api_key": API_KEY}, (API_KEY,)),
+
+def echo(status: int, shape: str) -> Callable[[str], Reply]:
+    """An answer that echoes what the request carried, as a careless server might."""
+
+    def reply(carried: str) -> Reply:
+        text = json.dumps(f"{carried} {carried.upper()}")[1:-1]
+        return status, shape.replace("ECHO", text), {}
+
+    return reply
+
+
+# Answers in every shape a reader may quote from: JSON messages, codes and
+# currencies, JSON cut short (a decoder keeps the whole body on its error),
+# HTML, and a redirect.
+ECHOES = [
+    echo(status, shape)
+    for status in (200, 401, 403, 500)
+    for shape in (
+        '{"error": "ECHO", "error_code": 77, "message": "ECHO", "code": 8}',
+        '{"status": "error", "message": "ECHO", "code": "ECHO"}',
+        '{"balance": "1", "credit": "1", "currency": "ECHO"}',
+        '{"error": "ECHO"',
+        "<error>ECHO</error>",
+    )
 ]
-
-# Answers that echo the secrets back, as a careless server might.
-ECHOES = {
-    "smsc": [
-        (200, f'{{"error": "bad psw {MD5} {PASSWORD}", "error_code": 77}}'),
-        (200, f"ERROR = 66 (apikey {API_KEY} unknown)"),
-        (200, f'{{"balance": "1", "currency": "{API_KEY}"}}'),
-        (500, f"<error>{PASSWORD}</error><error_code>{MD5}</error_code>"),
-        # Malformed: a JSON parser keeps the whole body on its error.
-        (200, f'{{"error": "{PASSWORD} {MD5} {API_KEY}"'),
-        (500, f'{{"error": "{PASSWORD} {MD5} {API_KEY}"'),
-        (200, f'{{"balance": "1", "currency": "{API_KEY.upper()}"}}'),
-    ],
-    "agile": [
-        (500, f'{{"status": "error", "message": "key {API_KEY} bad", "code": 8}}'),
-        (401, f'{{"status": "error", "message": "{PASSWORD} {BASIC}", "code": 1}}'),
-        (418, f'{{"message": "Basic {BASIC}"}}'),
-        (200, f'{{"message": "{API_KEY} {PASSWORD} {BASIC}"'),
-        (401, f'{{"message": "{API_KEY} {PASSWORD} {BASIC}"'),
-    ],
-}
 
 
 async def _bad_http_server(reply: bytes) -> tuple[asyncio.Server, str]:
@@ -90,29 +86,36 @@ BROKEN_REPLIES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize(("key", "auth_method"), method_ids())
 async def test_no_secret_leaks(
     session: aiohttp.ClientSession,
-    standin: StandinProvider,
+    any_path: AnyPathServer,
     clock: FakeClock,
     closed_url: str,
     caplog: pytest.LogCaptureFixture,
-    case: tuple[str, str, dict[str, str], tuple[str, ...]],
+    key: str,
+    auth_method: str,
 ) -> None:
-    """Every outcome, success or error, is free of secrets.
+    """Every error, whatever the answer or the fault, is free of secrets.
 
-    Of each error, everything reachable is searched (cause, context, args,
-    attributes): aiohttp's and the JSON decoder's errors keep the request's
-    headers or the answer's body, so neither may hang on ours.
+    The secrets are the values of the fields declared secret and the
+    ``Authorization`` header sent (Basic: its token too). Of each error,
+    everything reachable is searched (cause, context, args, attributes):
+    aiohttp's and the JSON decoder's errors keep the request's headers or
+    the answer's body, so neither may hang on ours.
     """
-    provider, auth_method, credentials, secrets = case
     caplog.set_level(logging.DEBUG)
-    account = Account(PASSWORD, api_key=API_KEY)
-    standin.smsc_accounts["leaky"] = account
-    standin.agile_accounts["leaky"] = account
+    spec = PROVIDERS[key]
+    method = spec.auth_method(auth_method)
+    credentials = credentials_for(method, SECRET)
+    secrets = {credentials[f.key] for f in method.fields if f.secret}
+    request = spec.build_request(any_path.url, auth_method, credentials)
+    authorization = header(request.headers, "Authorization")
+    if authorization:
+        secrets |= {authorization, authorization.split()[-1]}
 
     def client(host: str, **kwargs: object) -> ProviderClient:
-        return PROVIDERS[provider].create_client(
+        return spec.create_client(
             session,
             host=host,
             auth_method=auth_method,
@@ -121,9 +124,7 @@ async def test_no_secret_leaks(
             **kwargs,  # type: ignore[arg-type]
         )
 
-    texts: list[str] = [repr(client(standin.url))]
-    await client(standin.url).async_get_balance()
-
+    texts: list[str] = [repr(client(any_path.url))]
     errors: list[ProviderError] = []
 
     async def collect(target: ProviderClient) -> None:
@@ -132,26 +133,24 @@ async def test_no_secret_leaks(
         errors.append(err.value)
         texts.extend(reachable_texts(err.value))
 
-    for status, body in ECHOES[provider]:
-        standin.respond_next(status, body)
-        await collect(client(standin.url))
+    any_path.replies.extend(ECHOES)
+    for _ in ECHOES:
+        await collect(client(any_path.url))
+    assert any(secret in any_path.seen[0] for secret in secrets)  # really sent
     assert any("**REDACTED**" in text for text in texts)
 
-    standin.agile_accounts["leaky"] = Account("other", api_key="other")
-    standin.smsc_accounts["leaky"] = Account("other", api_key="other")
-    await collect(client(standin.url))
     await collect(client(closed_url))
-    standin.pause()
-    await collect(client(standin.url))
-    standin.resume()
+    any_path.running.clear()
+    await collect(client(any_path.url))
+    any_path.running.set()
     for reply in BROKEN_REPLIES:
         server, url = await _bad_http_server(reply)
         async with server:
             await collect(client(url))
     limiter = RateLimiter(RateLimit(1, 60, 1), clock=clock, history=[clock()])
-    await collect(client(standin.url, limiter=limiter))
+    await collect(client(any_path.url, limiter=limiter))
 
-    assert len(errors) == len(ECHOES[provider]) + 4 + len(BROKEN_REPLIES)
+    assert len(errors) == len(ECHOES) + 3 + len(BROKEN_REPLIES)
     for text in [*texts, caplog.text]:
         for secret in secrets:
             assert secret not in text
@@ -162,7 +161,11 @@ async def test_no_secret_leaks(
     )
 
 
-def test_hash_and_token_are_what_we_guard() -> None:
-    """The derived secrets really are what the clients send."""
-    assert len(MD5) == 32
-    assert base64.b64decode(BASIC).decode() == f"leaky:{PASSWORD}"
+def test_the_md5_is_what_smsc_guards() -> None:
+    """SMSC stores (and sends) the MD5 of the password: a declared secret."""
+    assert (
+        smsc_password_hash(SECRET)
+        == credentials_for(PROVIDERS["smsc"].auth_method("password"), SECRET)[
+            "password_md5"
+        ]
+    )

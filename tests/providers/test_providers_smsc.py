@@ -1,7 +1,9 @@
-"""The SMSC client, over real HTTP against the stand-in server."""
+"""SMSC: its declaration, and its client over real HTTP against the stand-in."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from email.utils import format_datetime
@@ -15,23 +17,23 @@ from custom_components.sms_credit.providers import (
     Balance,
     IpBlockedError,
     MalformedResponseError,
+    ProviderClient,
     ProviderConnectionError,
     ProviderError,
     ProviderServerError,
     ProviderTimeoutError,
+    RateLimit,
     RateLimitedError,
     RateLimiter,
-    SmscClient,
-    smsc_password_hash,
+    Site,
+    SiteRule,
 )
-from custom_components.sms_credit.providers.smsc import (
-    SMSC_RATE_LIMIT,
-    smsc_backup_hosts,
-)
+from custom_components.sms_credit.providers.smsc import SPEC, smsc_password_hash
 from tests.providers.helpers import FakeClock, fixture_bytes
 from tests.standin import SMSC_PATH, Account, StandinProvider
 
 DEMO_MD5 = smsc_password_hash("demo-password")
+SMSC_RATE_LIMIT = SPEC.rate_limit
 
 
 def make_client(
@@ -40,17 +42,50 @@ def make_client(
     *,
     auth_method: str = "password",
     credentials: dict[str, str] | None = None,
+    backups: Sequence[str] = (),
     **kwargs: Any,
-) -> SmscClient:
-    """Build a client for the stand-in's ``demo`` account, no backup hosts."""
-    kwargs.setdefault("backup_hosts", ())
-    return SmscClient(
+) -> ProviderClient:
+    """Build a client for the stand-in's ``demo`` account, ``host`` its site."""
+    spec = replace(SPEC, sites=(Site(host.rstrip("/"), backups=tuple(backups)),))
+    return ProviderClient(
         session,
+        spec,
         host=host,
         auth_method=auth_method,
-        credentials=credentials or {"username": "demo", "password": "demo-password"},
+        credentials=credentials or {"username": "demo", "password_md5": DEMO_MD5},
         **kwargs,
     )
+
+
+def test_declaration() -> None:
+    """Five national sites with backups; SMSC's limits; the MD5 is a transform."""
+    assert SPEC.hosts == (
+        "https://smsc.ru",
+        "https://smscentre.com",
+        "https://smsc.kz",
+        "https://smsc.ua",
+        "https://smsc.tj",
+    )
+    assert [site.country for site in SPEC.sites] == ["RU", "", "KZ", "UA", "TJ"]
+    assert SPEC.default_host == "https://smsc.ru"
+    assert SPEC.title_name == "SMSC"
+    assert SPEC.currency is None
+    assert SPEC.unit is None
+    assert SPEC.rate_limit == RateLimit(
+        max_requests=10, period=60, max_concurrent=14, longest_pause=1800
+    )
+    assert SPEC.site_rule == SiteRule(5, 1800, 1800)
+    password, api_key = SPEC.auth_methods
+    assert [(f.key, f.form_key, f.secret) for f in password.fields] == [
+        ("username", "username", False),
+        ("password_md5", "password", True),
+    ]
+    assert password.fields[1].transform is smsc_password_hash
+    assert [(f.key, f.form_key, f.secret) for f in api_key.fields] == [
+        ("username", "name", False),
+        ("api_key", "api_key", True),
+    ]
+    assert password.account_field == api_key.account_field == "username"
 
 
 def test_password_hash() -> None:
@@ -62,7 +97,7 @@ def test_password_hash() -> None:
 async def test_balance_sends_md5_in_post_body(
     session: aiohttp.ClientSession, standin: StandinProvider
 ) -> None:
-    """The password goes as its MD5, in the form body, never in the URL."""
+    """The password goes as its stored MD5, in the form body, never in the URL."""
     balance = await make_client(session, standin.url).async_get_balance()
 
     assert balance == Balance(Decimal("100.50"), "RUB", Decimal(0))
@@ -136,9 +171,8 @@ async def test_balance_credit_and_currency(
 ) -> None:
     """Credit only when non-zero; legacy currency labels become ISO 4217."""
     standin.smsc_accounts["acme"] = account
-    client = make_client(
-        session, standin.url, credentials={"username": "acme", "password": "pw"}
-    )
+    credentials = {"username": "acme", "password_md5": smsc_password_hash("pw")}
+    client = make_client(session, standin.url, credentials=credentials)
     assert await client.async_get_balance() == expected
 
 
@@ -147,9 +181,6 @@ async def test_balance_credit_and_currency(
     [
         ("balance_fmt3.json", Balance(Decimal("1234.50"), "RUB", Decimal("500.00"))),
         ("balance_fmt3_no_credit.json", Balance(Decimal("87.10"), "KZT", Decimal(0))),
-        ("balance_fmt0.txt", Balance(Decimal("1234.50"), "RUB")),
-        ("balance_fmt1.txt", Balance(Decimal("1234.50"), "RUB")),
-        ("balance_fmt2.xml", Balance(Decimal("1234.50"), "RUB", Decimal("500.00"))),
     ],
 )
 async def test_documented_success_bodies(
@@ -158,7 +189,7 @@ async def test_documented_success_bodies(
     name: str,
     expected: Balance,
 ) -> None:
-    """Every documented success shape is read, whatever ``fmt`` was honoured."""
+    """Every documented JSON success shape is read."""
     standin.respond_next(200, fixture_bytes("smsc", name))
     assert await make_client(session, standin.url).async_get_balance() == expected
 
@@ -167,10 +198,6 @@ async def test_documented_success_bodies(
     ("name", "error", "message"),
     [
         ("balance_fmt3_no_currency.json", MalformedResponseError, "currency"),
-        ("balance_no_currency_fmt1.txt", MalformedResponseError, "currency"),
-        ("error_fmt0.txt", AuthenticationError, "(code 2)"),
-        ("error_fmt1.txt", AuthenticationError, "(code 2)"),
-        ("error_fmt2.xml", AuthenticationError, "(code 2)"),
         ("error_fmt3_2.json", AuthenticationError, "(code 2)"),
         (
             "error_fmt3_1.json",
@@ -224,8 +251,6 @@ async def test_error_details(
         (b'{"error_code": "5"}', ProviderServerError, "provider error 5$"),
         (b'{"error": "no number"}', ProviderServerError, "provider error: no number"),
         (b'{"error_code": true}', ProviderServerError, "provider error: unknown"),
-        (b"ERROR = 9", RateLimitedError, "code 9"),
-        (b"<result><error_code>4</error_code></result>", IpBlockedError, "code 4"),
         (b'{"balance": "1", "currency": "XYZ"}', MalformedResponseError, "XYZ"),
         (b'{"balance": "abc", "currency": "RUB"}', MalformedResponseError, "balance"),
         (
@@ -235,9 +260,10 @@ async def test_error_details(
         ),
         (b'["balance"]', MalformedResponseError, "JSON object"),
         (b'{"balance": ', MalformedResponseError, "not valid JSON"),
-        (b"<html>oops</html>", MalformedResponseError, "missing"),
-        (b"", MalformedResponseError, "not an SMSC answer"),
-        (b"hello world again", MalformedResponseError, "not an SMSC answer"),
+        (b"<html>oops</html>", MalformedResponseError, "not valid JSON"),
+        (b"", MalformedResponseError, "not valid JSON"),
+        (b"100.50,RUR", MalformedResponseError, "not valid JSON"),
+        (b"ERROR = 9", MalformedResponseError, "not valid JSON"),
     ],
 )
 async def test_odd_bodies(
@@ -315,9 +341,8 @@ async def test_http_429_date(
 @pytest.mark.parametrize(
     "credentials",
     [
-        {"username": "demo", "password": "wrong"},
-        {"username": "nobody", "password": "demo-password"},
         {"username": "demo", "password_md5": smsc_password_hash("wrong")},
+        {"username": "nobody", "password_md5": DEMO_MD5},
     ],
 )
 async def test_wrong_credentials(
@@ -376,7 +401,9 @@ async def test_server_blocks_ip_after_five_failures(
 ) -> None:
     """Five failed logins in 30 minutes block the IP for 30 minutes (error 4)."""
     bad = make_client(
-        session, standin.url, credentials={"username": "demo", "password": "bad"}
+        session,
+        standin.url,
+        credentials={"username": "demo", "password_md5": smsc_password_hash("bad")},
     )
     good = make_client(session, standin.url)
     for _ in range(5):
@@ -394,37 +421,35 @@ async def test_server_blocks_ip_after_five_failures(
     assert (await good.async_get_balance()).amount == Decimal("100.50")
 
 
-def test_backup_hosts_derived() -> None:
+def test_backup_hosts_declared() -> None:
     """Only the national services have backup hosts www2 to www5."""
-    assert smsc_backup_hosts("https://smsc.ru") == (
+    assert SPEC.backups("https://smsc.ru") == (
         "https://www2.smsc.ru",
         "https://www3.smsc.ru",
         "https://www4.smsc.ru",
         "https://www5.smsc.ru",
     )
-    assert smsc_backup_hosts("HTTPS://WWW.SMSC.KZ/")[0] == "https://www2.smsc.kz"
-    assert (
-        smsc_backup_hosts("https://smscentre.com")[-1] == "https://www5.smscentre.com"
-    )
-    assert smsc_backup_hosts("https://sms.reseller.example") == ()
-    assert smsc_backup_hosts("https://smsc.ru/api") == ()
-    assert smsc_backup_hosts("https://smsc.ru:8443") == ()
+    assert SPEC.backups("HTTPS://WWW.SMSC.KZ/")[0] == "https://www2.smsc.kz"
+    assert SPEC.backups("https://smscentre.com")[-1] == "https://www5.smscentre.com"
+    assert SPEC.backups("https://sms.reseller.example") == ()
+    assert SPEC.backups("https://smsc.ru/api") == ()
+    assert SPEC.backups("https://smsc.ru:8443") == ()
+    assert SPEC.backups("https://www2.smsc.ru") == ()
 
 
-def test_backup_hosts_default_and_injected(session: aiohttp.ClientSession) -> None:
-    """The client derives its backups unless given some."""
-    creds = {"username": "demo", "password": "x"}
-    client = SmscClient(session, auth_method="password", credentials=creds)
-    assert client.host == "https://smsc.ru"
-    assert client.backup_hosts[0] == "https://www2.smsc.ru"
-    client = SmscClient(
+def test_backup_requests_built(session: aiohttp.ClientSession) -> None:
+    """The client builds one request per backup, to the same path."""
+    client = SPEC.create_client(
         session,
         host="https://smsc.ua/",
         auth_method="password",
-        credentials=creds,
-        backup_hosts=["http://127.0.0.1:1/"],
+        credentials={"username": "demo", "password_md5": DEMO_MD5},
     )
-    assert client.backup_hosts == ("http://127.0.0.1:1",)
+    assert client.host == "https://smsc.ua"
+    assert [request.url for request in client._requests] == [
+        "https://smsc.ua/sys/balance.php",
+        *(f"https://www{n}.smsc.ua/sys/balance.php" for n in range(2, 6)),
+    ]
 
 
 async def test_backup_hosts_used_on_connection_failure(
@@ -436,10 +461,7 @@ async def test_backup_hosts_used_on_connection_failure(
     """One backup per check, the next one each time; each attempt counts."""
     limiter = RateLimiter(SMSC_RATE_LIMIT, clock=clock)
     client = make_client(
-        session,
-        closed_url,
-        backup_hosts=[standin.url, closed_url],
-        limiter=limiter,
+        session, closed_url, backups=[standin.url, closed_url], limiter=limiter
     )
     assert (await client.async_get_balance()).amount == Decimal("100.50")
     assert standin.requests[SMSC_PATH] == 1
@@ -458,7 +480,7 @@ async def test_backup_hosts_used_on_timeout(
 ) -> None:
     """A host that does not answer in time is left for the next one."""
     standin.pause()
-    client = make_client(session, standin.url, backup_hosts=[standin2.url], timeout=0.2)
+    client = make_client(session, standin.url, backups=[standin2.url], timeout=0.2)
     assert (await client.async_get_balance()).currency == "RUB"
     assert standin.requests[SMSC_PATH] == 1
     assert standin2.requests[SMSC_PATH] == 1
@@ -471,7 +493,7 @@ async def test_backup_hosts_not_used_on_answers(
 ) -> None:
     """An answer, even an error, ends the attempt: no backup host is asked."""
     standin.respond_next(503, b"down")
-    client = make_client(session, standin.url, backup_hosts=[standin2.url])
+    client = make_client(session, standin.url, backups=[standin2.url])
     with pytest.raises(ProviderServerError):
         await client.async_get_balance()
     assert standin2.requests[SMSC_PATH] == 0
@@ -481,7 +503,7 @@ async def test_all_hosts_unreachable(
     session: aiohttp.ClientSession, closed_url: str
 ) -> None:
     """The last failure is raised when no host answers."""
-    client = make_client(session, closed_url, backup_hosts=[closed_url])
+    client = make_client(session, closed_url, backups=[closed_url])
     with pytest.raises(ProviderConnectionError) as err:
         await client.async_get_balance()
     assert not isinstance(err.value, ProviderTimeoutError)
@@ -490,8 +512,9 @@ async def test_all_hosts_unreachable(
 @pytest.mark.parametrize(
     ("auth_method", "credentials", "message"),
     [
-        ("password", {"password": "x"}, "'username'"),
-        ("password", {"username": "a", "password": ""}, "'password'"),
+        ("password", {"password_md5": DEMO_MD5}, "'username'"),
+        ("password", {"username": "a", "password_md5": " "}, "'password_md5'"),
+        ("password", {"username": "a", "password": "x"}, "'password_md5'"),
         ("password", {"username": "a", "password_md5": "abc"}, "32 hexadecimal"),
         ("api_key", {"username": "a", "password": "x"}, "'api_key'"),
         ("oauth", {"username": "a"}, "unknown auth method"),
@@ -505,17 +528,24 @@ def test_bad_credentials_rejected_early(
 ) -> None:
     """Credentials that cannot work are a programming error (``ValueError``)."""
     with pytest.raises(ValueError, match=message):
-        SmscClient(session, auth_method=auth_method, credentials=credentials)
+        SPEC.create_client(
+            session,
+            host=SPEC.default_host,
+            auth_method=auth_method,
+            credentials=credentials,
+        )
 
 
 def test_repr_and_account(session: aiohttp.ClientSession) -> None:
     """The account is the login; the repr shows no secret."""
-    client = SmscClient(
+    client = SPEC.create_client(
         session,
+        host=SPEC.default_host,
         auth_method="api_key",
         credentials={"username": " Demo ", "api_key": "k" * 20},
     )
     assert client.account == "Demo"
     assert repr(client) == (
-        "SmscClient(host='https://smsc.ru', auth_method='api_key', account='Demo')"
+        "ProviderClient(provider='smsc', host='https://smsc.ru', "
+        "auth_method='api_key', account='Demo')"
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, replace
+from importlib import import_module
 import json
 import os
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import Any
 import pytest
 
 from custom_components.sms_credit.coordinator import SmsCreditCoordinator
-from custom_components.sms_credit.providers import PROVIDERS
+from custom_components.sms_credit.providers import PROVIDERS, REGISTRY
 from tests.soak.plan import DEFAULT_WEIGHTS, AccountPlan, Event, SoakConfig
 from tests.soak.shrink import replay, shrink
 from tests.soak.world import BLUEPRINT, Report, run
@@ -92,7 +93,7 @@ def _lets_an_11th_request_through() -> Iterator[None]:
     spec = PROVIDERS["smsc"]
     broken = replace(spec, rate_limit=replace(spec.rate_limit, max_requests=11))
     with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(PROVIDERS, "smsc", broken)
+        patch.setattr(import_module(REGISTRY["smsc"]), "SPEC", broken)
         yield
 
 

@@ -240,6 +240,11 @@ class AccountState:
         """The form field that holds the secret."""
         return CONF_API_KEY if self.plan.method == "api_key" else CONF_PASSWORD
 
+    @property
+    def login_field(self) -> str:
+        """The form field that names the account (a login, or only a name)."""
+        return "name" if self.plan.method == "api_key" else CONF_USERNAME
+
 
 def _md5(text: str) -> str:
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
@@ -439,16 +444,16 @@ class World:
         result = await self.act(
             flow.async_configure(result["flow_id"], {"provider": plan.provider})
         )
-        if result["type"] is FlowResultType.MENU:
+        if result["step_id"] == "auth_method":
             result = await self.act(
-                flow.async_configure(result["flow_id"], {"next_step_id": plan.method})
+                flow.async_configure(result["flow_id"], {"auth_method": plan.method})
             )
         result = await self.user(
             flow.async_configure(
                 result["flow_id"],
                 {
                     "advanced": {"custom_host": self.url(plan)},
-                    CONF_USERNAME: plan.login,
+                    state.login_field: plan.login,
                     state.secret_field: state.secret,
                 },
             )
@@ -778,7 +783,7 @@ async def _reconfigure(world: World, state: AccountState, value: float) -> None:
             result["flow_id"],
             {
                 "advanced": {"custom_host": world.url(state.plan)},
-                CONF_USERNAME: state.plan.login,
+                state.login_field: state.plan.login,
                 state.secret_field: state.secret,
             },
         )

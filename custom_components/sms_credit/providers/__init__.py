@@ -1,98 +1,69 @@
-"""Clients for the balance APIs of SMS gateways, and their registry.
+"""Balance APIs of SMS gateways: declared providers, one client for all.
 
-Written as a library of its own: it needs only ``aiohttp`` (the caller
-passes the session) and raises only :class:`ProviderError` subclasses.
-
-Typical use::
-
-    spec = PROVIDERS["smsc"]
-    site = SiteLimiter(spec.site_rule)  # one per spec.site(host)
-    limiter = RateLimiter(spec.rate_limit, site=site)  # one per spec.login_key()
-    client = spec.create_client(
-        session,
-        host=host,
-        auth_method="password",
-        credentials={"username": account, "password_md5": md5},
-        limiter=limiter,
-    )
-    balance = await client.async_get_balance()
+A library of its own: it needs only ``aiohttp`` (the caller passes the
+session) and raises only :class:`ProviderError` subclasses.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from collections.abc import Iterator, Mapping
+from importlib import import_module
 
-from . import agile, smsc
-from ._parse import parse_retry_after
-from .agile import AgileClient, parse_agile_response
-from .client import ProviderClient
-from .currencies import ISO_4217_CODES, LEGACY_CURRENCY_CODES, minor_unit
-from .limiter import RateLimiter, SiteLimiter
-from .models import (
-    AuthenticationError,
-    AuthMethod,
-    Balance,
-    CredentialField,
-    FieldKind,
-    IpBlockedError,
-    IpNotAllowedError,
-    MalformedResponseError,
-    ProviderConnectionError,
-    ProviderError,
-    ProviderServerError,
-    ProviderSpec,
-    ProviderTimeoutError,
-    RateLimit,
-    RateLimitedError,
-    SiteRule,
-    ThrottledError,
-    WaitReason,
+from ._parse import (
+    ISO_4217_CODES as ISO_4217_CODES,
+    LEGACY_CURRENCY_CODES as LEGACY_CURRENCY_CODES,
+    minor_unit as minor_unit,
+    parse_retry_after as parse_retry_after,
 )
-from .smsc import SmscClient, parse_smsc_response, smsc_password_hash
+from .client import ProviderClient as ProviderClient
+from .limiter import RateLimiter as RateLimiter, SiteLimiter as SiteLimiter
+from .models import (
+    AuthenticationError as AuthenticationError,
+    AuthMethod as AuthMethod,
+    Balance as Balance,
+    CredentialField as CredentialField,
+    IpBlockedError as IpBlockedError,
+    IpNotAllowedError as IpNotAllowedError,
+    MalformedResponseError as MalformedResponseError,
+    ProviderConnectionError as ProviderConnectionError,
+    ProviderError as ProviderError,
+    ProviderServerError as ProviderServerError,
+    ProviderSpec as ProviderSpec,
+    ProviderTimeoutError as ProviderTimeoutError,
+    RateLimit as RateLimit,
+    RateLimitedError as RateLimitedError,
+    Request as Request,
+    Response as Response,
+    Site as Site,
+    SiteRule as SiteRule,
+    ThrottledError as ThrottledError,
+    WaitReason as WaitReason,
+    normalize_host as normalize_host,
+)
 
-__all__ = [
-    "ISO_4217_CODES",
-    "LEGACY_CURRENCY_CODES",
-    "PROVIDERS",
-    "AgileClient",
-    "AuthMethod",
-    "AuthenticationError",
-    "Balance",
-    "CredentialField",
-    "FieldKind",
-    "IpBlockedError",
-    "IpNotAllowedError",
-    "MalformedResponseError",
-    "ProviderClient",
-    "ProviderConnectionError",
-    "ProviderError",
-    "ProviderServerError",
-    "ProviderSpec",
-    "ProviderTimeoutError",
-    "RateLimit",
-    "RateLimitedError",
-    "RateLimiter",
-    "SiteLimiter",
-    "SiteRule",
-    "SmscClient",
-    "ThrottledError",
-    "WaitReason",
-    "minor_unit",
-    "normalize_host",
-    "parse_agile_response",
-    "parse_retry_after",
-    "parse_smsc_response",
-    "smsc_password_hash",
-]
-
-PROVIDERS: dict[str, ProviderSpec] = {
-    spec.key: spec for spec in (smsc.SPEC, agile.SPEC)
+REGISTRY: dict[str, str] = {
+    "smsc": f"{__name__}.smsc",
+    "agile": f"{__name__}.agile",
 }
-"""Every supported provider by its key."""
+"""Every supported provider: its key and the module that declares its ``SPEC``."""
 
 
-def normalize_host(host: str) -> str:
-    """Return a base URL with scheme and host in lower case, no trailing slash."""
-    parts = urlsplit(host.strip())
-    path = parts.path.rstrip("/")
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}"
+class _Providers(Mapping[str, ProviderSpec]):
+    """The providers of :data:`REGISTRY`, each imported on first use."""
+
+    def __getitem__(self, key: str) -> ProviderSpec:
+        spec: ProviderSpec = import_module(REGISTRY[key]).SPEC
+        return spec
+
+    def __contains__(self, key: object) -> bool:
+        return key in REGISTRY  # without importing the module
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(REGISTRY)
+
+    def __len__(self) -> int:
+        return len(REGISTRY)
+
+
+PROVIDERS: Mapping[str, ProviderSpec] = _Providers()
+"""Every supported provider by its key (importing its module when needed)."""

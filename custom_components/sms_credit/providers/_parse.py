@@ -1,78 +1,103 @@
-"""Pure helpers that turn untrusted provider answers into checked values.
-
-Every function here either returns a checked value or raises a
-:class:`~.models.ProviderError` subclass, whatever its input.
-"""
+"""Pure readers of untrusted answers: a checked value or a ``ProviderError``."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
+from contextlib import suppress
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from email.utils import parsedate_to_datetime
 import json
 import re
-from typing import NoReturn
 
-from .currencies import ISO_4217_CODES, LEGACY_CURRENCY_CODES
-from .models import MAX_RETRY_AFTER, MalformedResponseError
+from .models import MAX_RETRY_AFTER, MalformedResponseError, RateLimitedError, Response
 
-MAX_AMOUNT = Decimal(10**12)
-"""Amounts beyond this (in either direction) are taken as garbage."""
+MAX_AMOUNT = Decimal(10**12)  # beyond it, in either direction: garbage
+MAX_DECIMAL_PLACES = 6  # no currency has more than 4; amounts print short
+MAX_ANSWER_BYTES = 64 * 1024  # refused unread beyond it (a balance is ~100 bytes)
+DEFAULT_RETRY_AFTER = 60.0  # after a rate-limit answer that does not say
 
-MAX_DECIMAL_PLACES = 6
-"""Amounts are rounded to this many places (no currency has more than 4).
+# The currencies in circulation (no fund codes, metals, test or "no currency"
+# codes), and a few withdrawn recently that an old account may still report.
+ISO_4217_CODES: frozenset[str] = frozenset(
+    """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB
+    BRL BSD BTN BWP BYN BZD CAD CDF CHF CLP CNY COP CRC CUC CUP CVE CZK DJF DKK
+    DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HRK
+    HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD
+    KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN
+    MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD
+    RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB
+    TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VED VES VND VUV WST XAF
+    XCD XCG XOF XPF YER ZAR ZMW ZWG ZWL
+    """.split()  # noqa: SIM905
+)
+# Outdated labels (SMSC's pre-1998 rouble, the pre-2016 Belarusian one) and
+# the code of the same money: a label, not a redenomination.
+LEGACY_CURRENCY_CODES: dict[str, str] = {"RUR": "RUB", "BYR": "BYN"}
 
-With :data:`MAX_AMOUNT` this keeps every amount under 22 characters in plain
-notation, far inside the 255 characters a Home Assistant state may have.
-"""
-
-MAX_ANSWER_BYTES = 64 * 1024
-"""Answers longer than this are refused unread (a balance fits in 100 bytes)."""
-
-DEFAULT_RETRY_AFTER = 60.0
-"""Seconds to wait after a rate-limit answer that does not say how long."""
-
+_MINOR_UNITS: dict[str, int] = {  # ISO 4217's exponents that are not 2
+    code: places
+    for places, codes in (
+        (0, "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX VND VUV XAF XOF XPF"),
+        (3, "BHD IQD JOD KWD LYD OMR TND"),
+    )
+    for code in codes.split()
+}
 
 _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,6})?", re.ASCII)
 _CODE = re.compile(r"[+-]?\d{1,9}", re.ASCII)
 _SECONDS = re.compile(r"\d{1,12}", re.ASCII)
-
-
 _QUANTUM = Decimal(1).scaleb(-MAX_DECIMAL_PLACES)
+_INVALID = object()
 
 
-def check_size(body: bytes) -> None:
-    """Refuse, before any parsing, an answer far larger than a real one."""
-    if len(body) > MAX_ANSWER_BYTES:
-        raise MalformedResponseError("the response is too large")
+def minor_unit(code: str) -> int:
+    """Decimal places of a currency's minor unit (JPY 0, EUR 2, KWD 3)."""
+    return _MINOR_UNITS.get(code, 2)
 
 
-def _reject_constant(name: str) -> NoReturn:
-    raise MalformedResponseError(f"the response holds the non-number {name}")
-
-
-def load_json(body: bytes | str) -> object:
-    """Decode JSON keeping numbers exact (as :class:`~decimal.Decimal`).
+def json_object(body: bytes | str) -> dict[str, object]:
+    """Decode a JSON object, numbers kept exact (as ``Decimal``).
 
     The decoder's own error keeps the whole body (which may echo a secret):
     it is neither cause nor context of the error raised here.
     """
-    try:
-        return json.loads(
+    data: object = _INVALID
+    with suppress(ValueError, ArithmeticError, RecursionError):
+        data = json.loads(
             body,
             parse_float=Decimal,
             parse_int=Decimal,
-            parse_constant=_reject_constant,
+            parse_constant=Decimal,  # NaN, Infinity: no amount accepts them
         )
-    except ValueError, ArithmeticError, RecursionError:
-        pass
-    raise MalformedResponseError("the response is not valid JSON")
+    if data is _INVALID:
+        raise MalformedResponseError("the response is not valid JSON")
+    if not isinstance(data, dict):
+        raise MalformedResponseError("the response is not a JSON object")
+    return data
 
 
-def parse_amount(value: object, name: str) -> Decimal:
-    """Check a money amount given as a decimal string or a JSON number."""
-    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+def json_answer(response: Response) -> dict[str, object]:
+    """The JSON object of a provider that errs with HTTP statuses.
+
+    A 429 is a ``RateLimitedError`` (its ``Retry-After`` honoured); a 2XX
+    must hold a JSON object; any other status gives its object or ``{}``.
+    """
+    if response.status == 429:
+        retry_after = parse_retry_after(header(response.headers, "Retry-After"))
+        raise RateLimitedError("rate limited (HTTP 429)", retry_after=retry_after)
+    if 200 <= response.status < 300:
+        return json_object(response.body)
+    with suppress(MalformedResponseError):
+        return json_object(response.body)
+    return {}
+
+
+def parse_amount(value: object, name: str, *, text: bool = True) -> Decimal:
+    """Check an amount given as a JSON number, or (``text``) a decimal string."""
+    if text and isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
         value = Decimal(value.strip())
     if not isinstance(value, Decimal):
         raise MalformedResponseError(f"the {name} is missing or not a number")
@@ -82,10 +107,8 @@ def parse_amount(value: object, name: str) -> Decimal:
     if isinstance(exponent, int) and exponent > 0:
         value = value.quantize(Decimal(1))  # 1E+3 -> 1000
     elif isinstance(exponent, int) and exponent < -MAX_DECIMAL_PLACES:
-        # Hundreds of digits, or 1E-999999: what a state can show.
         value = value.quantize(_QUANTUM, rounding=ROUND_HALF_EVEN)
-    # A negative zero is still zero; show it without its sign.
-    return value.copy_abs() if value.is_zero() else value
+    return value.copy_abs() if value.is_zero() else value  # no "-0"
 
 
 def parse_currency(value: object) -> str:
@@ -130,11 +153,9 @@ def header(headers: Mapping[str, str], name: str) -> str | None:
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float:
-    """Return the seconds a ``Retry-After`` value asks to wait.
+    """The seconds a ``Retry-After`` (seconds or HTTP-date) asks, 0 to a day.
 
-    Both forms are understood (delta-seconds and HTTP-date). A missing or
-    unreadable value gives :data:`DEFAULT_RETRY_AFTER`; the result is kept
-    between 0 and :data:`MAX_RETRY_AFTER`.
+    A missing or unreadable value gives :data:`DEFAULT_RETRY_AFTER`.
     """
     text = (value or "").strip()
     if _SECONDS.fullmatch(text):
@@ -148,3 +169,11 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
             when = when.replace(tzinfo=UTC)
         seconds = (when - (now or datetime.now(UTC))).total_seconds()
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def basic_auth(username: str, password: str) -> str:
+    """Return the ``Authorization`` value for Basic authentication (UTF-8)."""
+    if ":" in username:
+        raise ValueError("a Basic username cannot contain ':'")
+    token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+    return f"Basic {token}"

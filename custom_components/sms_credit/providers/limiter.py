@@ -1,22 +1,7 @@
 """Rate limiting that keeps every request inside a provider's rules.
 
-Two kinds of fact, each kept where the provider applies it:
-
-* :class:`SiteLimiter` — what a provider applies to the source IP address at
-  one of its sites: a block (SMSC error 4) and the failed logins that lead to
-  one. Every login of that site, and every way of sending, shares it.
-* :class:`RateLimiter` — one login's request window, its requests in flight,
-  and a wait the provider asked of that login (a rate-limit refusal).
-
-A client records what each answer tells (:meth:`RateLimiter.record`), so the
-facts are learnt in one place whichever code path sent the request.
-
-Clocks: while running, every time here is on the monotonic clock, which
-a wall-clock step (NTP, a user, a restored VM) does not move; the stored
-copies are wall-clock times (:func:`to_wall`, :func:`from_wall`). Whatever
-the clocks did, nothing here waits longer than the provider ever makes one
-wait, and a request time "in the future" counts as now: a clock that stepped
-back can neither silence an account nor let a request through early.
+Times run on :func:`monotonic`; stored copies are wall-clock times. Whatever
+the clocks did, no wait exceeds the longest the provider imposes.
 """
 
 from __future__ import annotations
@@ -31,7 +16,6 @@ from .models import (
     MAX_RETRY_AFTER,
     AuthenticationError,
     IpBlockedError,
-    ProviderConnectionError,
     ProviderError,
     RateLimit,
     RateLimitedError,
@@ -42,8 +26,7 @@ from .models import (
 
 
 def monotonic() -> float:
-    """The limiters' clock: seconds that only a real second moves."""
-    # Looked up at each call, so that a patched clock (tests) is seen.
+    """The limiters' clock (looked up at each call: tests patch it)."""
     return time.monotonic()
 
 
@@ -53,11 +36,7 @@ def to_wall(when: float) -> float:
 
 
 def wall_until(when: float) -> float | None:
-    """A time of :func:`monotonic` as a wall-clock timestamp while it is ahead.
-
-    ``None`` once it has passed: a wait that is over is neither stored nor
-    shown.
-    """
+    """A time of :func:`monotonic` as a wall-clock timestamp; ``None`` once past."""
     return to_wall(when) if when > monotonic() else None
 
 
@@ -66,17 +45,25 @@ def from_wall(timestamp: float) -> float:
     return timestamp - time.time() + monotonic()
 
 
-def _clamp_past(times: deque[float], now: float) -> None:
-    """Times after ``now`` (a clock stepped back) count as ``now``."""
+def _prune(times: deque[float], now: float, window: float) -> tuple[float, ...]:
+    """Forget times a ``window`` old; count one after ``now`` as ``now``."""
     future = 0
     while times and times[-1] > now:
         times.pop()
         future += 1
     times.extend([now] * future)
+    while times and times[0] <= now - window:
+        times.popleft()
+    return tuple(times)
+
+
+def _until_fewer(times: deque[float], most: int, window: float, now: float) -> float:
+    """Seconds until fewer than ``most`` of ``times`` are inside ``window``."""
+    return times[-most] + window - now if 0 < most <= len(times) else 0.0
 
 
 class SiteLimiter:
-    """What a provider applies to the source IP address at one site."""
+    """What a provider applies to the source IP at one site, for all its logins."""
 
     def __init__(
         self,
@@ -94,19 +81,14 @@ class SiteLimiter:
         self._failures: deque[float] = deque(sorted(failed_logins))
         self._prune(self._clock())
 
+    def _prune(self, now: float) -> tuple[float, ...]:
+        self.blocked_until = min(self.blocked_until, now + self.longest_block)
+        return _prune(self._failures, now, self.rule.window if self.rule else 0.0)
+
     @property
     def failed_logins(self) -> tuple[float, ...]:
         """Times of the failed logins inside the provider's window."""
-        self._prune(self._clock())
-        return tuple(self._failures)
-
-    def _prune(self, now: float) -> None:
-        """Forget what expired; cut what no provider imposes (wrong clocks)."""
-        self.blocked_until = min(self.blocked_until, now + self.longest_block)
-        _clamp_past(self._failures, now)
-        window = self.rule.window if self.rule else 0.0
-        while self._failures and self._failures[0] <= now - window:
-            self._failures.popleft()
+        return self._prune(self._clock())
 
     def block(self, until: float) -> None:
         """The provider blocked the address; never shortens a block."""
@@ -126,31 +108,17 @@ class SiteLimiter:
             return self.blocked_until - now, WaitReason.IP_BLOCKED
         if self.rule is not None:
             # Never make the failure that would reach the provider's block.
-            allowed = self.rule.max_failed_logins - 1
-            if len(self._failures) >= allowed:
-                oldest = self._failures[-allowed]
-                return oldest + self.rule.window - now, WaitReason.FAILED_LOGINS
+            most = self.rule.max_failed_logins - 1
+            if (wait := _until_fewer(self._failures, most, self.rule.window, now)) > 0:
+                return wait, WaitReason.FAILED_LOGINS
         return 0.0, None
-
-    @property
-    def idle(self) -> bool:
-        """Whether nothing here still matters (it need not be kept)."""
-        return not self.failed_logins and self.blocked_until <= self._clock()
 
 
 class RateLimiter:
-    """A sliding-window limiter for one provider login.
+    """One login's request window and requests in flight, and the waits asked.
 
-    At most ``rate_limit.max_requests`` requests start in any window of
-    ``rate_limit.period`` seconds, and at most ``rate_limit.max_concurrent``
-    are in flight at once. A request that would cross either ceiling, or that
-    would go out while the provider asked to wait (this login or its
-    :class:`SiteLimiter`), is not sent: :meth:`acquire` raises
-    :class:`ThrottledError` saying when and why. Every request that starts
-    counts, whatever its outcome.
-
-    Times are on :func:`monotonic` by default; a pause lasts at most the
-    provider's ``rate_limit.longest_pause``.
+    :meth:`acquire` raises :class:`ThrottledError` (when, why) rather than
+    cross a ceiling or a wait; every request that starts counts.
     """
 
     def __init__(
@@ -162,7 +130,7 @@ class RateLimiter:
         paused_until: float = 0.0,
         site: SiteLimiter | None = None,
     ) -> None:
-        """Initialise the limiter, optionally with earlier request times."""
+        """Initialise the limiter, optionally with what an earlier run stored."""
         self.rate_limit = rate_limit
         self._clock = clock or monotonic
         self._starts: deque[float] = deque(sorted(history))
@@ -171,60 +139,39 @@ class RateLimiter:
         self.site = site or SiteLimiter(clock=self._clock)
         self._prune(self._clock())
 
+    def _prune(self, now: float) -> tuple[float, ...]:
+        self.paused_until = min(self.paused_until, now + self.rate_limit.longest_pause)
+        return _prune(self._starts, now, self.rate_limit.period)
+
+    @property
+    def history(self) -> tuple[float, ...]:
+        """Start times of the requests inside the current window."""
+        return self._prune(self._clock())
+
     def pause_until(self, when: float) -> None:
         """Send nothing before ``when`` (same clock); never shortens a pause."""
         self.paused_until = max(self.paused_until, when)
         self._prune(self._clock())
 
-    def _prune(self, now: float) -> None:
-        """Forget what expired; cut what no provider imposes (wrong clocks).
-
-        A start "in the future" (a clock that stepped back, a history stored
-        by a machine whose clock was ahead) happened at the latest now: it
-        counts as now, so a full window stays full.
-        """
-        self.paused_until = min(self.paused_until, now + self.rate_limit.longest_pause)
-        _clamp_past(self._starts, now)
-        horizon = now - self.rate_limit.period
-        while self._starts and self._starts[0] <= horizon:
-            self._starts.popleft()
-
-    @property
-    def history(self) -> tuple[float, ...]:
-        """Start times of the requests inside the current window."""
-        self._prune(self._clock())
-        return tuple(self._starts)
-
     def wait(self) -> tuple[float, WaitReason | None]:
         """Seconds until a request may start, and why not now (``None``: now)."""
         now = self._clock()
+        limit = self.rate_limit
         self._prune(now)
-        wait, reason = self.site.wait()
-        if self.paused_until - now > wait:
-            wait, reason = self.paused_until - now, WaitReason.RATE_LIMITED
-        if len(self._starts) >= self.rate_limit.max_requests:
-            oldest = self._starts[-self.rate_limit.max_requests]
-            if oldest + self.rate_limit.period - now > wait:
-                wait, reason = (
-                    oldest + self.rate_limit.period - now,
-                    WaitReason.THROTTLED,
-                )
-        if wait <= 0:
-            return 0.0, None
-        return wait, reason
+        wait, reason = max(  # the longest wait; the first of equal ones
+            self.site.wait(),
+            (self.paused_until - now, WaitReason.RATE_LIMITED),
+            (
+                _until_fewer(self._starts, limit.max_requests, limit.period, now),
+                WaitReason.THROTTLED,
+            ),
+            key=lambda pair: pair[0],
+        )
+        return (wait, reason) if wait > 0 else (0.0, None)
 
     def next_allowed_in(self) -> float:
         """Seconds until a request may start; 0 when one may start now."""
         return self.wait()[0]
-
-    @property
-    def idle(self) -> bool:
-        """Whether nothing here still matters (it need not be kept)."""
-        return (
-            not self.history
-            and self.paused_until <= self._clock()
-            and not self.in_flight
-        )
 
     @asynccontextmanager
     async def acquire(self) -> AsyncIterator[None]:
@@ -248,15 +195,7 @@ class RateLimiter:
             self.in_flight -= 1
 
     def record(self, error: ProviderError | None) -> None:
-        """Learn from an answer what the provider now imposes.
-
-        ``None`` is a good answer. A rate-limit refusal pauses this login, an
-        IP block pauses the whole site, and a rejected login counts towards
-        the site's failed logins. Errors raised before anything was sent
-        (:class:`ThrottledError`) and transport failures tell nothing.
-        """
-        if error is None or isinstance(error, ThrottledError | ProviderConnectionError):
-            return
+        """Learn what an answer (``None``: a good one) says the provider imposes."""
         now = self._clock()
         if isinstance(error, RateLimitedError):
             self.pause_until(now + (error.retry_after or DEFAULT_RETRY_AFTER))

@@ -1,4 +1,4 @@
-"""Data model and error vocabulary shared by every provider client."""
+"""What a provider declares, what it exchanges, and the errors it raises."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+import re
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -15,82 +16,72 @@ if TYPE_CHECKING:
     from .client import ProviderClient
     from .limiter import RateLimiter
 
+MAX_RETRY_AFTER = 86400.0
+"""Ceiling on any wait a provider asks for, so one answer cannot stop polling."""
+
+
+def normalize_host(host: str) -> str:
+    """Return a base URL with scheme and host in lower case, no trailing slash."""
+    parts = urlsplit(host.strip())
+    path = parts.path.rstrip("/")
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}"
+
 
 @dataclass(frozen=True, slots=True)
 class Balance:
-    """The credit of one account, as the provider reported it.
-
-    ``currency`` is always a valid ISO 4217 code (legacy spellings such as
-    SMSC's ``RUR`` are normalised). ``credit_limit`` is ``None`` when the
-    provider does not report one.
-    """
+    """The credit of one account: ``currency`` is ISO 4217, "" for credits."""
 
     amount: Decimal
-    currency: str
+    currency: str = ""
     credit_limit: Decimal | None = None
-
-
-class FieldKind(StrEnum):
-    """How a credential field is entered and kept."""
-
-    TEXT = "text"
-    PASSWORD = "password"  # noqa: S105 - the name of a kind, not a secret
 
 
 @dataclass(frozen=True, slots=True)
 class CredentialField:
-    """One field the user fills in for an authentication method."""
+    """A login's value: stored as ``key``, typed as ``label`` (and ``transform``)."""
 
     key: str
-    kind: FieldKind = FieldKind.TEXT
+    secret: bool = False
+    label: str = ""
+    transform: Callable[[str], str] | None = None
 
     @property
-    def secret(self) -> bool:
-        """Whether the value must never be logged or shown."""
-        return self.kind is FieldKind.PASSWORD
+    def form_key(self) -> str:
+        """The key of the field in the form."""
+        return self.label or self.key
 
 
 @dataclass(frozen=True, slots=True)
 class AuthMethod:
-    """A way to authenticate against a provider.
-
-    ``account_field`` names the field that identifies the account (never a
-    secret): it goes into unique IDs, titles and rate-limiter keys.
-    """
+    """A way to log in; ``account_field`` names the account (never a secret)."""
 
     key: str
     fields: tuple[CredentialField, ...]
     account_field: str
 
 
-MAX_RETRY_AFTER = 86400.0
-"""Ceiling on any wait a provider asks for, so one answer cannot stop polling."""
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A base URL of the provider, its country ("" = international), backups."""
+
+    url: str
+    country: str = ""
+    backups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class RateLimit:
-    """A provider's documented ceiling for balance requests per login.
+    """Balance requests per login, and its longest wait (defaults: our own)."""
 
-    ``longest_pause`` is the longest the provider ever makes a login wait
-    (a ``Retry-After``, a rate-limit refusal): no stored or learnt pause
-    lasts longer, whatever the clock did.
-    """
-
-    max_requests: int
-    period: float
-    max_concurrent: int
+    max_requests: int = 10
+    period: float = 60.0
+    max_concurrent: int = 2
     longest_pause: float = MAX_RETRY_AFTER
 
 
 @dataclass(frozen=True, slots=True)
 class SiteRule:
-    """What a provider does to the source IP address at one of its sites.
-
-    After ``max_failed_logins`` failed logins within ``window`` seconds the
-    provider blocks the address (SMSC: 5 in 30 minutes). The limiter never
-    makes the failure that would reach it. A block lasts at most
-    ``longest_block`` seconds: no stored or computed block waits longer.
-    """
+    """So many failed logins in ``window`` s block the IP, for a time at most."""
 
     max_failed_logins: int
     window: float
@@ -101,65 +92,87 @@ class WaitReason(StrEnum):
     """Why the limiter holds a request back (also a translation key)."""
 
     IP_BLOCKED = "ip_blocked"
-    """The provider blocked the source IP address at this site."""
     FAILED_LOGINS = "failed_logins"
-    """One more failed login at this site would make the provider block the IP."""
     RATE_LIMITED = "rate_limited"
-    """The provider asked this login to wait."""
     THROTTLED = "throttled"
-    """The login's request window (or its requests in flight) is full."""
 
 
 @dataclass(frozen=True, slots=True)
+class Request:
+    """One HTTP request for the balance: ``url`` holds any query string."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    data: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    """What came back: the status, the headers, the (capped) body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ProviderSpec:
-    """Everything the integration needs to know about one provider."""
+    """One provider: a declaration plus two pure functions.
+
+    ``build_request`` raises ``ValueError`` for credentials it cannot send;
+    ``read_answer`` returns a :class:`Balance` or raises a ProviderError,
+    whatever the answer.
+    """
 
     key: str
     name: str
-    hosts: tuple[str, ...]
-    auth_methods: tuple[AuthMethod, ...]
-    rate_limit: RateLimit
-    panel_url: str
-    """The control panel, where accounts log in; ``{site}`` is the account's
-    own site (``https://smsc.kz``)."""
-    client_factory: Callable[..., ProviderClient] = field(repr=False)
     short_name: str = ""
-    """A short name for titles (``SMSC · acme``); ``name`` when empty."""
+    sites: tuple[Site, ...]
+    auth_methods: tuple[AuthMethod, ...]
+    rate_limit: RateLimit = RateLimit()
     site_rule: SiteRule | None = None
-    """What the provider applies per source IP at a site, if anything."""
+    currency: str | None = None
+    unit: str | None = None
+    panel_url: str
     help_url: str = ""
-    """A page that explains the provider's errors, like ``panel_url``; empty:
-    the provider has none, and its control panel is named instead."""
+    build_request: Callable[[str, str, Mapping[str, str]], Request]
+    read_answer: Callable[[Response], Balance]
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """The base URLs of the provider's own sites."""
+        return tuple(site.url for site in self.sites)
+
+    @property
+    def default_host(self) -> str:
+        """The base URL used unless the user picks another one."""
+        return self.sites[0].url
+
+    @property
+    def title_name(self) -> str:
+        """The name to show in titles."""
+        return self.short_name or self.name
 
     def site(self, host: str) -> str:
-        """The site a base URL belongs to: where per-IP rules apply.
-
-        The host name in lower case, without ``www.`` and without the backup
-        prefixes ``www2.`` … ``www5.`` (the same service), e.g. ``smsc.ru``.
-        """
+        """Where per-IP rules apply: the host name without ``www.`` … ``www5.``."""
         name = (urlsplit(host.strip()).hostname or "").rstrip(".")
-        for prefix in ("www.", "www2.", "www3.", "www4.", "www5."):
-            if name.startswith(prefix):
-                name = name.removeprefix(prefix)
-                break
-        return f"{self.key}|{name}"
+        return f"{self.key}|{re.sub(r'^www[2-5]?\.', '', name)}"
 
     def own_site(self, host: str) -> str | None:
-        """The provider's own site (one of ``hosts``) that ``host`` belongs to.
-
-        ``None`` for another server (a reseller's).
-        """
+        """The provider's own base URL ``host`` belongs to; ``None`` for a reseller."""
         site = self.site(host)
         return next((own for own in self.hosts if self.site(own) == site), None)
 
-    def control_panel(self, host: str) -> str:
-        """Where the account at ``host`` logs in to its control panel.
+    def backups(self, host: str) -> tuple[str, ...]:
+        """Base URLs to try in turn when ``host`` (exactly a site) is unreachable."""
+        url = normalize_host(host).replace("://www.", "://", 1)
+        return next((site.backups for site in self.sites if site.url == url), ())
 
-        A reseller's server: its own root, since its pages are unknown.
-        """
+    def control_panel(self, host: str) -> str:
+        """Where the account at ``host`` logs in; a reseller's own root."""
         if (site := self.own_site(host)) is None:
-            # Host and port only: an address stored by an early release may
-            # hold a login and password (``https://user:pw@host``).
+            # Host and port only: a stored address may hold a login and password.
             parts = urlsplit(host.strip())
             name = parts.hostname or ""
             if ":" in name:
@@ -175,30 +188,12 @@ class ProviderSpec:
         return self.control_panel(host)
 
     def login_key(self, host: str, login: str) -> str:
-        """The key of one login's request window at its site.
-
-        The login in any case; with an API key, the name the user gave it
-        (never the key). Two entries that share it share one window, which
-        can only make the integration send less.
-        """
+        """The key of one login's request window at its site (login casefolded)."""
         return f"{self.site(host)}|{login.strip().casefold()}"
 
-    @property
-    def title_name(self) -> str:
-        """The name to show in titles."""
-        return self.short_name or self.name
-
-    @property
-    def default_host(self) -> str:
-        """The base URL used unless the user picks another one."""
-        return self.hosts[0]
-
     def auth_method(self, key: str) -> AuthMethod:
-        """Return the authentication method called ``key``."""
-        for method in self.auth_methods:
-            if method.key == key:
-                return method
-        raise KeyError(key)
+        """Return the login method called ``key`` (``KeyError`` if none)."""
+        return {method.key: method for method in self.auth_methods}[key]
 
     def create_client(
         self,
@@ -211,8 +206,11 @@ class ProviderSpec:
         limiter: RateLimiter | None = None,
     ) -> ProviderClient:
         """Build a client for one account."""
-        return self.client_factory(
+        from .client import ProviderClient  # noqa: PLC0415 - a cycle otherwise
+
+        return ProviderClient(
             session,
+            self,
             host=host,
             auth_method=auth_method,
             credentials=credentials,
@@ -222,18 +220,11 @@ class ProviderSpec:
 
 
 class ProviderError(Exception):
-    """Base of every error a provider client raises.
-
-    Messages never contain credentials, nor anything derived from them.
-    """
+    """Base of every error a client raises; no message holds a secret."""
 
 
 class AuthenticationError(ProviderError):
-    """The provider rejected the credentials.
-
-    ``ip_maybe_not_allowed`` is true where the provider uses the same answer
-    for a source IP that is not on the account's allow-list (SMSC error 2).
-    """
+    """The provider rejected the credentials (or maybe the IP: SMSC error 2)."""
 
     def __init__(self, message: str, *, ip_maybe_not_allowed: bool = False) -> None:
         """Initialise the error."""
@@ -263,11 +254,7 @@ class RateLimitedError(_RetryAfterError):
 
 
 class ThrottledError(_RetryAfterError):
-    """Sending now would exceed the provider's limits, or a wait it imposed.
-
-    Raised by the login's rate limiter before any request is sent;
-    ``retry_after`` says when the next request is allowed and ``reason`` why.
-    """
+    """The limiter held the request back, unsent: ``retry_after`` says when."""
 
     def __init__(
         self,
