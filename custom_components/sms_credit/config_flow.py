@@ -1,13 +1,14 @@
 """Config flow for SMS Credit: add, reauthenticate and reconfigure accounts.
 
 One credentials form, built from the fields the provider declares, serves
-adding, reauthenticating (its secrets only) and reconfiguring an account.
+adding and reconfiguring an account; reauthentication asks for its secrets.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+import re
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from homeassistant.config_entries import (
@@ -19,19 +20,8 @@ from homeassistant.config_entries import (
 from homeassistant.const import CONF_HOST
 from homeassistant.core import callback
 from homeassistant.data_entry_flow import AbortFlow, section
+from homeassistant.helpers import selector as sel
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.selector import (
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
-    SelectOptionDict,
-    SelectSelector,
-    SelectSelectorConfig,
-    SelectSelectorMode,
-    TextSelector,
-    TextSelectorConfig,
-    TextSelectorType,
-)
 import probatio as vol
 
 from .const import (
@@ -47,23 +37,16 @@ from .const import (
     MIN_UPDATE_INTERVAL,
     REJECTION_INVALID_AUTH_OR_IP,
 )
-from .coordinator import (
-    SmsCreditCoordinator,
-    error_key,
-    rule_placeholders,
-    wait_placeholders,
-)
+from .coordinator import error_key, text_placeholders, wait_placeholders
 from .helpers import (
     account_name,
     async_get_spec,
     create_client,
-    default_threshold,
     entry_title,
     host_option,
     names_only,
     same_account,
     secret_keys,
-    unfit_text,
     valid_base_url,
     valid_interval,
     valid_threshold,
@@ -82,30 +65,45 @@ from .store import async_get_store
 
 SECTION_ADVANCED = "advanced"
 CONF_CUSTOM_HOST = "custom_host"
+# A lone surrogate cannot be written as UTF-8 (it would make Home Assistant's
+# storage unsavable); a control character (NUL, a line break) has no place in
+# a login, a password, an API key or an address.
+_UNFIT = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+# About what 10 EUR buy (late 2026) in currencies with much smaller units,
+# rounded to a figure a user would type; others: 10 of the unit (EUR, USD,
+# GBP, CHF and the like). The user sets it anyway.
+_THRESHOLD_BY_CURRENCY: dict[str, int] = {
+    code: int(amount)
+    for code, _, amount in (
+        pair.partition(":")
+        for pair in """
+    AED:40 AMD:4000 ARS:10000 AZN:20 BDT:1200 BGN:20 BRL:60 BYN:30 CLP:10000 CNY:80
+    COP:45000 CZK:250 DKK:75 EGP:500 GEL:30 HKD:80 HUF:4000 IDR:170000 ILS:40
+    INR:1000 ISK:1500 JPY:1500 KES:1500 KGS:1000 KRW:15000 KZT:5000 MDL:200 MXN:200
+    NGN:15000 NOK:100 PHP:600 PKR:3000 PLN:40 RON:50 RSD:1200 RUB:1000 SAR:40
+    SEK:100 THB:400 TJS:100 TRY:400 TWD:350 UAH:500 UZS:100000 VND:250000 ZAR:200
+    """.split()  # noqa: SIM905 - a block of pairs reads better than 46 lines
+    )
+}
 
 
 def chosen_host(spec: ProviderSpec, user_input: Mapping[str, Any], default: str) -> str:
     """The server: a custom address when typed, else the picked site."""
     custom = str(user_input.get(SECTION_ADVANCED, {}).get(CONF_CUSTOM_HOST) or "")
-    picked = user_input.get(CONF_HOST)
     sites = {host_option(host): host for host in spec.hosts}
-    return custom.strip() or sites.get(str(picked), default)
+    return custom.strip() or sites.get(str(user_input.get(CONF_HOST)), default)
 
 
 def stored_data(
     spec: ProviderSpec, method: AuthMethod, host: str, user_input: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Return the entry data for what the user typed: only what is needed.
+    """The entry data for what the user typed, each value stored as declared.
 
-    Each value is stored as the provider declares (SMSC: the MD5 of the
-    password, which it accepts in its place: the plaintext is never stored).
-    A secret left empty is left out (reconfigure keeps the stored one).
+    (SMSC: the MD5 of the password, which it accepts in its place.) A secret
+    left empty is left out: reconfigure keeps the stored one.
     """
-    data: dict[str, Any] = {
-        CONF_PROVIDER: spec.key,
-        CONF_HOST: normalize_host(host),
-        CONF_AUTH_METHOD: method.key,
-    }
+    data = {CONF_PROVIDER: spec.key, CONF_HOST: normalize_host(host)}
+    data[CONF_AUTH_METHOD] = method.key
     for field in method.fields:
         value = str(user_input.get(field.form_key) or "")
         if field.secret and not value:
@@ -115,39 +113,13 @@ def stored_data(
     return data
 
 
-def _placeholders(spec: ProviderSpec, host: str) -> dict[str, str]:
-    """What the flow's texts and form errors may name, for the account at ``host``."""
-    return {
-        "provider": spec.name,
-        "account_url": spec.control_panel(host),
-        "example_url": "https://sms.example.com",
-        **rule_placeholders(spec),
-        **wait_placeholders(60),
-    }
-
-
-def _amount(balance: Balance) -> str:
-    """The credit as the credit sensor shows it (its currency's minor unit)."""
-    places = minor_unit(balance.currency)
-    return f"{balance.amount:.{places}f} {balance.currency}"
-
-
-def unfit_fields(method: AuthMethod, user_input: Mapping[str, Any]) -> dict[str, str]:
+def _unfit(method: AuthMethod, user_input: Mapping[str, Any]) -> dict[str, str]:
     """Form errors for typed text that can be neither stored nor sent."""
     return {
         field.form_key: "invalid_characters"
         for field in method.fields
         if isinstance(value := user_input.get(field.form_key), str)
-        and unfit_text(value)
-    }
-
-
-def blank_fields(method: AuthMethod, data: Mapping[str, Any]) -> dict[str, str]:
-    """Form errors for the text fields left blank (secrets may be kept)."""
-    return {
-        field.form_key: "invalid_credentials"
-        for field in method.fields
-        if not field.secret and not str(data.get(field.key, "")).strip()
+        and _UNFIT.search(value)
     }
 
 
@@ -156,25 +128,38 @@ def _account_key(method: AuthMethod) -> str:
     return next(f.form_key for f in method.fields if f.key == method.account_field)
 
 
+def _choice(
+    key: str,
+    options: Sequence[sel.SelectOptionDict] | Sequence[str],
+    translation_key: str = "",
+) -> vol.Schema:
+    """A form of one required choice from a list."""
+    config = sel.SelectSelectorConfig(options=options, mode=sel.SelectSelectorMode.LIST)
+    if translation_key:
+        config["translation_key"] = translation_key
+    return vol.Schema({vol.Required(key): sel.SelectSelector(config)})
+
+
 def credentials_schema(
     spec: ProviderSpec,
     method: AuthMethod,
     *,
-    secrets_only: bool = False,
-    secrets_required: bool = True,
+    reauth: bool = False,
+    optional: bool = False,
     open_advanced: bool = False,
 ) -> vol.Schema:
-    """The form for one login method, built from the provider's declaration.
+    """The form of one login method, built from the provider's declaration.
 
-    The provider's own sites are a list, each named with its country (a
-    translated label per site, else the declared one); another server goes
-    in the "Advanced" section, collapsed unless it holds an error. Reauth
-    asks for the secrets alone.
+    The provider's sites are a list (a translated label per site, else the
+    declared address and country); another server goes in the collapsed
+    "Advanced" section. Secrets never appear in a validation error;
+    ``optional``: left empty, they keep the stored ones. Reauth asks for
+    the secrets alone.
     """
     schema: dict[vol.Marker, Any] = {}
-    if not secrets_only:
-        options = [
-            SelectOptionDict(
+    if not reauth:
+        sites = [
+            sel.SelectOptionDict(
                 value=host_option(site.url),
                 label=" · ".join(
                     filter(None, (urlsplit(site.url).hostname, site.country))
@@ -182,53 +167,52 @@ def credentials_schema(
             )
             for site in spec.sites
         ]
-        schema[vol.Required(CONF_HOST, default=host_option(spec.hosts[0]))] = (
-            SelectSelector(
-                SelectSelectorConfig(
-                    options=options,
-                    mode=SelectSelectorMode.DROPDOWN,
-                    translation_key="host",
-                )
-            )
+        dropdown = sel.SelectSelectorMode.DROPDOWN
+        schema[vol.Required(CONF_HOST, default=sites[0]["value"])] = sel.SelectSelector(
+            {"options": sites, "mode": dropdown, "translation_key": "host"}
         )
     for field in method.fields:
         if field.secret:
-            # Secret: the value never appears in a validation error.
-            key = vol.Secret(field.form_key)
-            marker = vol.Required(key) if secrets_required else vol.Optional(key)
-            schema[marker] = TextSelector(
-                TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="off")
+            marker = vol.Optional if optional else vol.Required
+            schema[marker(vol.Secret(field.form_key))] = sel.TextSelector(
+                {"type": sel.TextSelectorType.PASSWORD, "autocomplete": "off"}
             )
-        elif not secrets_only:
-            schema[vol.Required(field.form_key)] = TextSelector(
-                TextSelectorConfig(autocomplete="username")
+        elif not reauth:
+            schema[vol.Required(field.form_key)] = sel.TextSelector(
+                {"autocomplete": "username"}
             )
-    if not secrets_only:
+    if not reauth:
+        url = sel.TextSelector({"type": sel.TextSelectorType.URL})
         schema[vol.Required(SECTION_ADVANCED)] = section(
-            vol.Schema(
-                {
-                    vol.Optional(CONF_CUSTOM_HOST): TextSelector(
-                        TextSelectorConfig(type=TextSelectorType.URL)
-                    )
-                }
-            ),
+            vol.Schema({vol.Optional(CONF_CUSTOM_HOST): url}),
             {"collapsed": not open_advanced},
         )
     return vol.Schema(schema)
 
 
+def _number(
+    unit: str | None, step: float | Literal["any"] = "any"
+) -> sel.NumberSelector:
+    """A number typed in a box (checked by ``valid_interval``, ``valid_threshold``).
+
+    No min or max: their generic "Value 0.0 is too small" would answer
+    before those checks.
+    """
+    config = sel.NumberSelectorConfig(step=step, mode=sel.NumberSelectorMode.BOX)
+    if unit is not None:
+        config["unit_of_measurement"] = unit
+    return sel.NumberSelector(config)
+
+
 class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Add an SMS-gateway account: provider, login method, credentials."""
+    """Add an SMS-gateway account: provider, login method, credentials, threshold."""
 
     VERSION = 1
     MINOR_VERSION = 2
-
-    def __init__(self) -> None:
-        """Initialise the flow."""
-        self._spec: ProviderSpec | None = None
-        self._method: AuthMethod | None = None
-        self._data: dict[str, Any] = {}
-        self._balance: Balance | None = None
+    _spec: ProviderSpec
+    _method: AuthMethod
+    _data: dict[str, Any]
+    _balance: Balance
 
     @staticmethod
     @callback
@@ -239,94 +223,117 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Pick the provider."""
+        """Pick the provider (every provider module is imported here, not at start)."""
         specs = {key: await async_get_spec(self.hass, key) for key in REGISTRY}
         if user_input is not None:
             self._spec = specs[user_input[CONF_PROVIDER]]
             return await self.async_step_auth_method()
         options = [
-            SelectOptionDict(value=spec.key, label=spec.name)
+            sel.SelectOptionDict(value=spec.key, label=spec.name)
             for spec in sorted(specs.values(), key=lambda spec: spec.name.casefold())
         ]
         return self.async_show_form(
-            step_id="user",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(CONF_PROVIDER): SelectSelector(
-                        SelectSelectorConfig(
-                            options=options, mode=SelectSelectorMode.LIST
-                        )
-                    )
-                }
-            ),
+            step_id="user", data_schema=_choice(CONF_PROVIDER, options)
         )
 
     async def async_step_auth_method(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Pick how to log in, where the provider offers more than one way."""
-        assert self._spec is not None  # noqa: S101
-        methods = self._spec.auth_methods
-        if len(methods) == 1 or user_input is not None:
-            key = methods[0].key if user_input is None else user_input[CONF_AUTH_METHOD]
-            self._method = self._spec.auth_method(key)
-            return await self.async_step_credentials()
-        selector = SelectSelectorConfig(
-            options=[method.key for method in methods],
-            mode=SelectSelectorMode.LIST,
-            translation_key=CONF_AUTH_METHOD,
+        methods = [method.key for method in self._spec.auth_methods]
+        if user_input is None and len(methods) > 1:
+            return self.async_show_form(
+                step_id="auth_method",
+                data_schema=_choice(CONF_AUTH_METHOD, methods, CONF_AUTH_METHOD),
+                description_placeholders={"provider": self._spec.name},
+            )
+        self._method = self._spec.auth_method(
+            (user_input or {}).get(CONF_AUTH_METHOD, methods[0])
         )
-        return self.async_show_form(
-            step_id="auth_method",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(
-                        CONF_AUTH_METHOD, default=methods[0].key
-                    ): SelectSelector(selector)
-                }
-            ),
-            description_placeholders={"provider": self._spec.name},
-        )
+        return await self.async_step_credentials()
 
     async def async_step_credentials(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Enter the account's server and credentials, tried before saving."""
+        return await self._async_credentials("credentials", user_input)
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the server or credentials of the same account."""
+        entry = self._get_reconfigure_entry()
+        self._spec = await async_get_spec(self.hass, entry.data[CONF_PROVIDER])
+        self._method = self._spec.auth_method(entry.data[CONF_AUTH_METHOD])
+        return await self._async_credentials("reconfigure", user_input, entry)
+
+    async def _async_credentials(
+        self,
+        step_id: str,
+        user_input: dict[str, Any] | None,
+        entry: ConfigEntry | None = None,
+    ) -> ConfigFlowResult:
+        """The credentials form: check, try with one request, then save.
+
+        On reconfigure, secrets left empty keep the stored ones, and the
+        account stays the same: another login is another account (to add).
+        """
         spec, method = self._spec, self._method
-        assert spec is not None  # noqa: S101
-        assert method is not None  # noqa: S101
-        errors: dict[str, str] = {}
-        host = spec.hosts[0]
-        if user_input is not None:
-            host = chosen_host(spec, user_input, spec.hosts[0])
+        current = entry.data[CONF_HOST] if entry else spec.hosts[0]
+        host = chosen_host(spec, user_input or {}, current)
         # One set for the try and the form: the try adds until when a wait
         # it meets lasts, for its form error.
-        placeholders = _placeholders(
-            spec, host if valid_base_url(host) else spec.hosts[0]
-        )
+        placeholders = {
+            **text_placeholders(spec, host if valid_base_url(host) else current),
+            "example_url": "https://sms.example.com",
+            **wait_placeholders(60),
+        }
+        errors: dict[str, str] = {}
         if user_input is not None:
             if not valid_base_url(host):
                 errors[SECTION_ADVANCED] = "invalid_host"
-            elif not (
-                # Unstorable text first: stored_data would transform it.
-                errors := unfit_fields(method, user_input)
-                or blank_fields(
-                    method, data := stored_data(spec, method, host, user_input)
-                )
-            ):
-                self._abort_if_same_account(data)
-                errors = await self._async_try(data, placeholders)
+            # Unstorable text first: a declared transform would choke on it.
+            elif not (errors := _unfit(method, user_input)):
+                data = stored_data(spec, method, host, user_input)
+                secrets = secret_keys(spec)
+                if entry and not secrets & data.keys():
+                    data.update({k: v for k, v in entry.data.items() if k in secrets})
+                errors = {
+                    field.form_key: "invalid_credentials"
+                    for field in method.fields
+                    if not field.secret and not str(data.get(field.key, "")).strip()
+                } or self._other_account(data, entry)
                 if not errors:
-                    self._data = data
-                    return await self.async_step_threshold()
+                    self._abort_if_same_account(data, but=entry)
+                    errors = await self._async_try(data, placeholders, entry)
+            if not errors and entry is None:
+                self._data = data
+                return await self.async_step_threshold()
+            if not errors and entry is not None:
+                return self.async_update_reload_and_abort(
+                    entry,
+                    data=data,
+                    title=entry_title(data),
+                    reason="reconfigure_successful",
+                )
+        suggested: dict[str, Any] = dict(user_input or {})
+        if entry and user_input is None:
+            suggested = {
+                f.form_key: entry.data.get(f.key) for f in method.fields if not f.secret
+            }
+            if current in spec.hosts:
+                suggested[CONF_HOST] = host_option(current)
+            else:
+                suggested[SECTION_ADVANCED] = {CONF_CUSTOM_HOST: current}
+        schema = credentials_schema(
+            spec,
+            method,
+            optional=entry is not None,
+            open_advanced=SECTION_ADVANCED in errors or current not in spec.hosts,
+        )
         return self.async_show_form(
-            step_id="credentials",
-            data_schema=self.add_suggested_values_to_schema(
-                credentials_schema(
-                    spec, method, open_advanced=SECTION_ADVANCED in errors
-                ),
-                user_input,
-            ),
+            step_id=step_id,
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
             errors=errors,
             description_placeholders=placeholders,
         )
@@ -335,42 +342,50 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Show the credit just fetched, and ask below which amount it is low."""
-        balance = self._balance
-        assert balance is not None  # noqa: S101 - the credentials were tried
-        errors: dict[str, str] = {}
+        balance, errors = self._balance, {}
         if user_input is not None:
             threshold = valid_threshold(user_input.get(CONF_LOW_CREDIT_THRESHOLD))
             if threshold is None:
                 errors[CONF_LOW_CREDIT_THRESHOLD] = "invalid_threshold"
             else:
-                data = self._data
-                self._abort_if_same_account(data)  # added meanwhile elsewhere
+                self._abort_if_same_account(self._data)  # added meanwhile elsewhere
                 return self.async_create_entry(
-                    title=entry_title(data),
-                    data=data,
+                    title=entry_title(self._data),
+                    data=self._data,
                     options={
                         CONF_UPDATE_INTERVAL: DEFAULT_UPDATE_INTERVAL,
                         CONF_LOW_CREDIT_THRESHOLD: threshold,
                     },
                 )
-        schema = vol.Schema(
-            {
-                vol.Required(
-                    CONF_LOW_CREDIT_THRESHOLD,
-                    default=default_threshold(balance.currency),
-                ): _threshold_selector(balance.currency)
-            }
-        )
+        # A threshold that makes sense in the account's currency (not 10 RUB).
+        default = _THRESHOLD_BY_CURRENCY.get(balance.currency)
+        schema = {
+            vol.Required(
+                CONF_LOW_CREDIT_THRESHOLD,
+                default=float(default or DEFAULT_LOW_CREDIT_THRESHOLD),
+            ): _number(balance.currency)
+        }
+        places = minor_unit(balance.currency)  # as the credit sensor shows it
         return self.async_show_form(
             step_id="threshold",
-            data_schema=schema,
+            data_schema=vol.Schema(schema),
             errors=errors,
             description_placeholders={
                 "title": entry_title(self._data),
-                "credit": _amount(balance),
+                "credit": f"{balance.amount:.{places}f} {balance.currency}",
                 "currency": balance.currency,
             },
         )
+
+    def _other_account(
+        self, data: Mapping[str, Any], entry: ConfigEntry | None
+    ) -> dict[str, str]:
+        """On reconfigure, another login is another account: to add, not to change."""
+        if entry is None or names_only(self._method):
+            return {}
+        if account_name(data).casefold() == account_name(entry.data).casefold():
+            return {}
+        return {_account_key(self._method): "wrong_account"}
 
     @callback
     def _abort_if_same_account(
@@ -393,17 +408,13 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
         request does: nothing is sent into a provider's block, and never the
         failed login that would cause one.
         """
-        spec, method = self._spec, self._method
-        assert spec is not None  # noqa: S101
-        assert method is not None  # noqa: S101
         store = await async_get_store(self.hass)
         host, login = data[CONF_HOST], account_name(data)
-        limiter = store.limiter(spec, host, login)
+        limiter = store.limiter(self._spec, host, login)
         try:
             client = create_client(async_get_clientsession(self.hass), data, limiter)
-        except ValueError:
-            # A login the provider's protocol cannot carry.
-            return {_account_key(method): "invalid_credentials"}
+        except ValueError:  # a login the provider's protocol cannot carry
+            return {_account_key(self._method): "invalid_credentials"}
         try:
             self._balance = await client.async_get_balance()
         except ThrottledError as err:
@@ -411,7 +422,7 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
             placeholders.update(wait_placeholders(err.retry_after or 0))
             return {"base": err.reason.value}
         except ProviderError as err:
-            LOGGER.debug("%s: trying the credentials failed: %s", spec.name, err)
+            LOGGER.debug("%s: trying the credentials failed: %s", self._spec.name, err)
             store.async_save_sites()
             placeholders.update(wait_placeholders(limiter.wait()[0]))
             return {"base": error_key(err)}
@@ -420,7 +431,7 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
             return {"base": "unknown"}
         if entry is not None:
             # New credentials of this entry work: they are no longer rejected.
-            record = await store.async_entry(entry.entry_id, spec, host, login)
+            record = await store.async_entry(entry.entry_id, self._spec, host, login)
             record.rejected = None
             store.async_save_entry(record)
         return {}
@@ -437,128 +448,37 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Ask for the new secrets, try them, and reload the entry."""
-        spec, method = self._spec, self._method
-        assert spec is not None  # noqa: S101
-        assert method is not None  # noqa: S101
-        entry = self._get_reauth_entry()
+        spec, method, entry = self._spec, self._method, self._get_reauth_entry()
         host = entry.data[CONF_HOST]
-        # Shown at once when the provider's answer may also mean an IP
-        # address off the account's allow-list (SMSC's error 2); the cause
-        # is stored, so it is still known after a restart.
-        store = await async_get_store(self.hass)
-        record = await store.async_entry(
-            entry.entry_id, spec, host, account_name(entry.data)
-        )
+        placeholders = {**text_placeholders(spec, host), "title": entry.title}
         errors: dict[str, str] = {}
-        if user_input is None and record.rejected == REJECTION_INVALID_AUTH_OR_IP:
-            errors["base"] = REJECTION_INVALID_AUTH_OR_IP
-        placeholders = {**_placeholders(spec, host), "title": entry.title}
-        if user_input is not None and not (errors := unfit_fields(method, user_input)):
+        if user_input is None:
+            # Said at once when the answer may also mean an IP address off
+            # the account's allow-list (SMSC's error 2), also after a restart.
+            store = await async_get_store(self.hass)
+            record = await store.async_entry(
+                entry.entry_id, spec, host, account_name(entry.data)
+            )
+            if record.rejected == REJECTION_INVALID_AUTH_OR_IP:
+                errors["base"] = REJECTION_INVALID_AUTH_OR_IP
+        elif not (errors := _unfit(method, user_input)):
             typed = stored_data(spec, method, host, user_input)
-            data = {
-                **entry.data,
-                **{k: typed[k] for k in secret_keys(spec) & typed.keys()},
-            }
-            errors = await self._async_try(data, placeholders, entry)
-            if not errors:
+            secrets = {k: typed[k] for k in secret_keys(spec) & typed.keys()}
+            data = {**entry.data, **secrets}
+            if not (errors := await self._async_try(data, placeholders, entry)):
                 return self.async_update_reload_and_abort(
                     entry, data=data, reason="reauth_successful"
                 )
         return self.async_show_form(
             step_id="reauth_confirm",
-            data_schema=credentials_schema(spec, method, secrets_only=True),
+            data_schema=credentials_schema(spec, method, reauth=True),
             errors=errors,
             description_placeholders=placeholders,
         )
-
-    async def async_step_reconfigure(
-        self, user_input: dict[str, Any] | None = None
-    ) -> ConfigFlowResult:
-        """Change the server or credentials of the same account."""
-        entry = self._get_reconfigure_entry()
-        spec = self._spec = await async_get_spec(self.hass, entry.data[CONF_PROVIDER])
-        method = self._method = spec.auth_method(entry.data[CONF_AUTH_METHOD])
-        errors: dict[str, str] = {}
-        host = entry.data[CONF_HOST]
-        if user_input is not None:
-            host = chosen_host(spec, user_input, entry.data[CONF_HOST])
-        # One set for the try and the form (see the add step).
-        placeholders = _placeholders(
-            spec, host if valid_base_url(host) else entry.data[CONF_HOST]
-        )
-        if user_input is not None:
-            if not valid_base_url(host):
-                errors[SECTION_ADVANCED] = "invalid_host"
-            elif not (
-                errors := unfit_fields(method, user_input)
-                or blank_fields(
-                    method, data := self._reconfigured(entry, spec, host, user_input)
-                )
-            ):
-                if not names_only(method) and account_name(data).casefold() != (
-                    account_name(entry.data).casefold()
-                ):
-                    # Another login is another account: the user corrects
-                    # it here, or adds that account instead.
-                    errors = {_account_key(method): "wrong_account"}
-                else:
-                    self._abort_if_same_account(data, but=entry)
-                    errors = await self._async_try(data, placeholders, entry)
-                if not errors:
-                    return self.async_update_reload_and_abort(
-                        entry,
-                        data=data,
-                        title=entry_title(data),
-                        reason="reconfigure_successful",
-                    )
-        suggested: dict[str, Any] = {
-            field.form_key: entry.data.get(field.key)
-            for field in method.fields
-            if not field.secret
-        }
-        if entry.data[CONF_HOST] in spec.hosts:
-            suggested[CONF_HOST] = host_option(entry.data[CONF_HOST])
-        else:
-            suggested[SECTION_ADVANCED] = {CONF_CUSTOM_HOST: entry.data[CONF_HOST]}
-        suggested.update(user_input or {})
-        return self.async_show_form(
-            step_id="reconfigure",
-            data_schema=self.add_suggested_values_to_schema(
-                credentials_schema(
-                    spec,
-                    method,
-                    secrets_required=False,
-                    open_advanced=SECTION_ADVANCED in errors
-                    or entry.data[CONF_HOST] not in spec.hosts,
-                ),
-                suggested,
-            ),
-            errors=errors,
-            description_placeholders=placeholders,
-        )
-
-    def _reconfigured(
-        self,
-        entry: ConfigEntry,
-        spec: ProviderSpec,
-        host: str,
-        user_input: Mapping[str, Any],
-    ) -> dict[str, Any]:
-        """New entry data; secrets left empty keep the stored ones."""
-        assert self._method is not None  # noqa: S101
-        typed = {k: v for k, v in user_input.items() if v not in (None, "")}
-        data = stored_data(spec, self._method, host, typed)
-        if not any(f.form_key in typed for f in self._method.fields if f.secret):
-            data.update({k: v for k, v in entry.data.items() if k in secret_keys(spec)})
-        return data
 
 
 class SmsCreditOptionsFlow(OptionsFlow):
-    """Update interval and low-credit threshold, applied live.
-
-    The running coordinator takes the new options (see ``__init__``): no
-    reload, no request, and the entities stay as they are.
-    """
+    """Update interval and low-credit threshold, applied live: no reload, no request."""
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
@@ -568,7 +488,6 @@ class SmsCreditOptionsFlow(OptionsFlow):
         The selectors' own checks let ``"nan"`` and ``"inf"`` through (and
         the API skips the frontend's): each value is checked here, once.
         """
-        entry = self.config_entry
         errors: dict[str, str] = {}
         if user_input is not None:
             interval = valid_interval(user_input.get(CONF_UPDATE_INTERVAL))
@@ -577,34 +496,32 @@ class SmsCreditOptionsFlow(OptionsFlow):
                 errors[CONF_UPDATE_INTERVAL] = "invalid_interval"
             if threshold is None:
                 errors[CONF_LOW_CREDIT_THRESHOLD] = "invalid_threshold"
-            if interval is not None and threshold is not None:
+            if not errors:
                 return self.async_create_entry(
                     data={
                         CONF_UPDATE_INTERVAL: interval,
                         CONF_LOW_CREDIT_THRESHOLD: threshold,
                     }
                 )
-        currency = _entry_currency(entry)
+        coordinator = getattr(self.config_entry, "runtime_data", None)
+        balance: Balance | None = coordinator.data if coordinator else None
+        currency = balance.currency if balance else None
         schema = vol.Schema(
             {
-                # No min or max in the selectors: their generic "Value 0.0
-                # is too small" would answer before the checks above.
                 vol.Required(
                     CONF_UPDATE_INTERVAL, default=DEFAULT_UPDATE_INTERVAL
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        step=1, unit_of_measurement="min", mode=NumberSelectorMode.BOX
-                    )
-                ),
+                ): _number("min", step=1),
                 vol.Required(
                     CONF_LOW_CREDIT_THRESHOLD, default=DEFAULT_LOW_CREDIT_THRESHOLD
-                ): _threshold_selector(currency),
+                ): _number(currency),
             }
         )
         return self.async_show_form(
             step_id="init",
             # What is stored, never a refused value ("nan" cannot go in JSON).
-            data_schema=self.add_suggested_values_to_schema(schema, entry.options),
+            data_schema=self.add_suggested_values_to_schema(
+                schema, self.config_entry.options
+            ),
             errors=errors,
             description_placeholders={
                 "currency": currency or "-",
@@ -612,19 +529,3 @@ class SmsCreditOptionsFlow(OptionsFlow):
                 "max_interval": str(MAX_UPDATE_INTERVAL),
             },
         )
-
-
-def _threshold_selector(currency: str | None) -> NumberSelector:
-    """An amount in the account's currency (checked by ``valid_threshold``)."""
-    config = NumberSelectorConfig(step="any", mode=NumberSelectorMode.BOX)
-    if currency is not None:
-        config["unit_of_measurement"] = currency
-    return NumberSelector(config)
-
-
-def _entry_currency(entry: ConfigEntry) -> str | None:
-    """The account's currency, when its balance is known."""
-    coordinator: SmsCreditCoordinator | None = getattr(entry, "runtime_data", None)
-    if coordinator is None or coordinator.data is None:
-        return None
-    return coordinator.data.currency

@@ -1,11 +1,9 @@
 """The coordinator: one per account, the one owner of its balance and health.
 
-``data`` is the provider's last answer; ``last_update_success`` and
-``last_exception`` are the account's health; :attr:`~SmsCreditCoordinator.low`
-and the low period follow from the answer and the threshold. Entities,
-diagnostics and repairs read them here, and repair issues are raised and
-cleared only here. What the provider imposes (waits, windows, rejected
-credentials) lives in the :class:`~.store.LimitsStore`, which outlives it.
+``data`` is the provider's last answer, ``last_update_success`` and
+``last_exception`` the account's health; the low period follows from them.
+Repair issues are raised and cleared only here. What the provider imposes
+(waits, windows, rejected credentials) lives in the :class:`~.store.LimitsStore`.
 """
 
 from __future__ import annotations
@@ -25,9 +23,6 @@ from homeassistant.util import dt as dt_util
 
 from .const import (
     DOMAIN,
-    ISSUE_IP_BLOCKED,
-    ISSUE_IP_NOT_ALLOWED,
-    ISSUE_RATE_LIMITED,
     LOGGER,
     RATE_LIMITED_ISSUE_AFTER,
     REJECTION_INVALID_AUTH,
@@ -55,7 +50,8 @@ from .store import Answer, EntryRecord, LimitsStore
 
 type SmsCreditConfigEntry = ConfigEntry[SmsCreditCoordinator]
 
-ISSUES = (ISSUE_IP_BLOCKED, ISSUE_IP_NOT_ALLOWED, ISSUE_RATE_LIMITED)
+# Repair issues the integration raises (issue_id prefixes; one per entry).
+ISSUES = ("ip_blocked", "ip_not_allowed", "rate_limited")
 
 # The one table: each provider error (most specific first), the translation
 # key that explains it (exceptions and form errors alike), and the repair
@@ -63,8 +59,8 @@ ISSUES = (ISSUE_IP_BLOCKED, ISSUE_IP_NOT_ALLOWED, ISSUE_RATE_LIMITED)
 # other error UpdateFailed; RateLimitedError raises its issue only when it
 # repeats (RATE_LIMITED_ISSUE_AFTER in a row).
 ERRORS: tuple[tuple[type[ProviderError], str, str | None], ...] = (
-    (IpBlockedError, "ip_blocked", ISSUE_IP_BLOCKED),
-    (IpNotAllowedError, "ip_not_allowed", ISSUE_IP_NOT_ALLOWED),
+    (IpBlockedError, "ip_blocked", "ip_blocked"),
+    (IpNotAllowedError, "ip_not_allowed", "ip_not_allowed"),
     (RateLimitedError, "rate_limited", None),
     (ProviderTimeoutError, "timeout", None),
     (ProviderConnectionError, "cannot_connect", None),
@@ -73,16 +69,13 @@ ERRORS: tuple[tuple[type[ProviderError], str, str | None], ...] = (
 )
 
 
-def issue_id(kind: str, entry_id: str) -> str:
-    """Return the repair issue ID of ``kind`` for one config entry."""
-    return f"{kind}_{entry_id}"
-
-
 @callback
-def async_delete_issues(hass: HomeAssistant, entry_id: str) -> None:
-    """Delete every repair issue of one config entry."""
-    for kind in ISSUES:
-        ir.async_delete_issue(hass, DOMAIN, issue_id(kind, entry_id))
+def async_delete_issues(
+    hass: HomeAssistant, entry_id: str, kinds: tuple[str, ...] = ISSUES
+) -> None:
+    """Delete repair issues of one config entry (all of them by default)."""
+    for kind in kinds:
+        ir.async_delete_issue(hass, DOMAIN, f"{kind}_{entry_id}")
 
 
 def error_key(err: ProviderError) -> str:
@@ -111,16 +104,21 @@ def wait_placeholders(wait: float) -> dict[str, str]:
     return {"until": until.strftime(shown)}
 
 
-def rule_placeholders(spec: ProviderSpec) -> dict[str, str]:
-    """The provider's own rule for blocking an IP address, for the texts."""
-    if (rule := spec.site_rule) is None:
-        return {}
-    return {
-        "max_failed_logins": str(rule.max_failed_logins),
-        "failed_logins": str(rule.max_failed_logins - 1),
-        "window_minutes": str(math.ceil(rule.window / 60)),
-        "block_minutes": str(math.ceil(rule.longest_block / 60)),
-    }
+def text_placeholders(spec: ProviderSpec, host: str) -> dict[str, str]:
+    """What the texts may name of the provider and the account's site.
+
+    Its name, the account's control panel, and its rule for blocking an IP
+    address.
+    """
+    placeholders = {"provider": spec.name, "account_url": spec.control_panel(host)}
+    if (rule := spec.site_rule) is not None:
+        placeholders |= {
+            "max_failed_logins": str(rule.max_failed_logins),
+            "failed_logins": str(rule.max_failed_logins - 1),
+            "window_minutes": str(math.ceil(rule.window / 60)),
+            "block_minutes": str(math.ceil(rule.longest_block / 60)),
+        }
+    return placeholders
 
 
 class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
@@ -146,13 +144,13 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         record: EntryRecord,
     ) -> None:
         """Initialise the coordinator of one config entry."""
-        self._interval = timedelta(minutes=update_interval_minutes(entry.options))
+        self._seconds = 60.0 * update_interval_minutes(entry.options)
         super().__init__(
             hass,
             LOGGER,
             config_entry=entry,
             name=entry.title,
-            update_interval=self._interval,
+            update_interval=timedelta(seconds=self._seconds),
             always_update=False,
         )
         self.client = client
@@ -166,11 +164,6 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         # Whether the current low period began while this coordinator has
         # been available without a break (see ``newly_low``).
         self._low_began_here = False
-
-    @property
-    def control_panel(self) -> str:
-        """The control panel of the account's own site."""
-        return self.spec.control_panel(self.config_entry.data[CONF_HOST])
 
     @property
     def low(self) -> bool:
@@ -202,22 +195,19 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
     @callback
     @override
     def async_update_listeners(self) -> None:
-        """Follow the low period, then update the entities."""
-        self._follow_low_period()
-        super().async_update_listeners()
+        """Follow the low period, then update the entities.
 
-    def _follow_low_period(self) -> None:
-        """Start or end the low period on a good answer; a failure is a gap."""
+        A good answer starts or ends it; a failure is a gap.
+        """
+        record, low = self.record, self.low
         if not self.last_update_success or self.data is None:
             self._low_began_here = False
-            return
-        record, low = self.record, self.low
-        if low == (record.low_since is not None):
-            return
-        record.low_since = time.time() if low else None
-        self._low_began_here = low
-        # A restart must not take a period for new (nor an ended one for on).
-        self._store.async_save_entry(record)
+        elif low != (record.low_since is not None):
+            record.low_since = time.time() if low else None
+            self._low_began_here = low
+            # A restart must not take a period for new (nor an ended one for on).
+            self._store.async_save_entry(record)
+        super().async_update_listeners()
 
     async def async_setup_refresh(self) -> None:
         """The first refresh, at set-up: test before set-up.
@@ -247,14 +237,10 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         self.last_update_success = False  # a known gap, not a new failure to log
         await self.async_refresh()  # retried when the wait is over
 
-    @property
-    def _seconds(self) -> float:
-        return self._interval.total_seconds()
-
     @override
     async def _async_update_data(self) -> Balance:
         """Fetch the balance, mapping every provider error exactly once."""
-        self.update_interval = self._interval  # after a kept balance's expiry
+        self.update_interval = timedelta(seconds=self._seconds)  # after a kept balance
         if self.record.rejected:
             # Sending rejected credentials again would only count towards
             # an IP block: wait for reauth.
@@ -269,14 +255,22 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
             self._last_attempt = monotonic()
             raise self._failed(err) from err
         self._last_attempt = self.fetched_at = monotonic()
-        self._succeeded(balance)
+        record = self.record
+        record.answer = Answer(balance, self.fetched_at)
+        record.rejected = None
+        record.refusals = 0
+        # The only request of its window can wait for a later write; more
+        # requests in one window must survive a crash (they count at restart).
+        self._store.async_save_entry(record, urgent=len(self.limiter.history) > 1)
+        self._store.async_save_sites(ended=True)
+        async_delete_issues(self.hass, self.config_entry.entry_id)
         return balance
 
     def _throttled(self, err: ThrottledError) -> Balance:
         """Nothing was sent: keep the state this refresh follows."""
         wait = err.retry_after or 0.0
         if err.reason is WaitReason.IP_BLOCKED:
-            self._create_issue(ISSUE_IP_BLOCKED, wait_placeholders(wait))
+            self._create_issue("ip_blocked", wait_placeholders(wait))
         kept: Answer | None = None
         if self.fetched_at is None:  # nothing fetched yet: the stored answer
             kept = self.record.answer
@@ -298,18 +292,18 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
 
     def _failed(self, err: ProviderError) -> Exception:
         """Map a provider error to the exception Home Assistant acts on."""
-        record = self.record
+        record, entry_id = self.record, self.config_entry.entry_id
         record.answer = None  # an attempt failed: no earlier answer stands in
         refused = isinstance(err, RateLimitedError)
         record.refusals = record.refusals + 1 if refused else 0
         if not isinstance(err, ProviderConnectionError | IpBlockedError):
-            self._delete_issue(ISSUE_IP_BLOCKED)  # the site answered: no block
+            # The site answered: no block.
+            async_delete_issues(self.hass, entry_id, ("ip_blocked",))
         key = error_key(err)
         if isinstance(err, AuthenticationError):
             # The provider looked at the credentials: the IP address got
             # through, and this is no rate-limit refusal. Reauth is left.
-            self._delete_issue(ISSUE_IP_NOT_ALLOWED)
-            self._delete_issue(ISSUE_RATE_LIMITED)
+            async_delete_issues(self.hass, entry_id, ("ip_not_allowed", "rate_limited"))
             record.rejected = key
             self._store.async_save_entry(record)
             self._store.async_save_sites()  # a failed login counts at the site
@@ -323,27 +317,15 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         if issue is not None:
             self._create_issue(issue, placeholders)
         if record.refusals >= RATE_LIMITED_ISSUE_AFTER:
-            self._create_issue(ISSUE_RATE_LIMITED, {})
+            self._create_issue("rate_limited", {})
         else:
-            self._delete_issue(ISSUE_RATE_LIMITED)
+            async_delete_issues(self.hass, entry_id, ("rate_limited",))
         return UpdateFailed(
             retry_after=retry_delay(wait) if wait > 0 else None,
             translation_domain=DOMAIN,
             translation_key=key,
             translation_placeholders=placeholders,
         )
-
-    def _succeeded(self, balance: Balance) -> None:
-        """A good answer: remember it, and clear what it proves resolved."""
-        record = self.record
-        record.answer = Answer(balance, monotonic())
-        record.rejected = None
-        record.refusals = 0
-        # The only request of its window can wait for a later write; more
-        # requests in one window must survive a crash (they count at restart).
-        self._store.async_save_entry(record, urgent=len(self.limiter.history) > 1)
-        self._store.async_save_sites(ended=True)
-        async_delete_issues(self.hass, self.config_entry.entry_id)
 
     @callback
     def async_apply_options(self) -> None:
@@ -354,10 +336,10 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         long the balance shown may stand in; a new threshold reaches the
         entities at once.
         """
-        interval = timedelta(minutes=update_interval_minutes(self.config_entry.options))
-        if interval != self._interval:
-            self._interval = interval
-            due = self._last_attempt + interval.total_seconds() - monotonic()
+        seconds = 60.0 * update_interval_minutes(self.config_entry.options)
+        if seconds != self._seconds:
+            self._seconds = seconds
+            due = self._last_attempt + seconds - monotonic()
             self.update_interval = timedelta(seconds=max(1.0, due))  # this once
             if self.last_update_success and self.data is not None:
                 # Reschedules the next poll, and updates the entities.
@@ -366,31 +348,24 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         self.async_update_listeners()
 
     @callback
-    def _delete_issue(self, kind: str) -> None:
-        ir.async_delete_issue(
-            self.hass, DOMAIN, issue_id(kind, self.config_entry.entry_id)
-        )
-
-    @callback
     def _create_issue(self, kind: str, placeholders: dict[str, str]) -> None:
         entry = self.config_entry
+        host = entry.data[CONF_HOST]
         ir.async_create_issue(
             self.hass,
             DOMAIN,
-            issue_id(kind, entry.entry_id),
+            f"{kind}_{entry.entry_id}",
             data={"entry_id": entry.entry_id},
-            is_fixable=kind == ISSUE_IP_NOT_ALLOWED,
+            is_fixable=kind == "ip_not_allowed",
             # What the provider last answered, kept through restarts until
             # an answer says otherwise (a set-up may send nothing).
             is_persistent=True,
-            learn_more_url=self.spec.help_page(entry.data[CONF_HOST]),
+            learn_more_url=self.spec.help_page(host),
             severity=ir.IssueSeverity.ERROR,
             translation_key=kind,
             translation_placeholders={
                 "title": entry.title,
-                "provider": self.spec.name,
-                "account_url": self.control_panel,
-                **rule_placeholders(self.spec),
+                **text_placeholders(self.spec, host),
                 **placeholders,
             },
         )

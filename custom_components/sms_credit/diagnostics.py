@@ -16,21 +16,16 @@ from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
 from .const import CONF_AUTH_METHOD, CONF_PROVIDER
-from .coordinator import SmsCreditConfigEntry, SmsCreditCoordinator
+from .coordinator import SmsCreditConfigEntry
 from .helpers import account_of, async_get_spec, secret_keys
 from .providers import RateLimiter
 from .providers.limiter import to_wall, wall_until
-from .store import async_get_store
+from .store import async_get_store, balance_data
 
 
-def _timestamp(value: float) -> str:
-    return dt_util.utc_from_timestamp(value).isoformat()
-
-
-def _until(when: float) -> str | None:
-    """A limiter time (monotonic) as a wall-clock time, while still ahead."""
-    timestamp = wall_until(when)
-    return None if timestamp is None else _timestamp(timestamp)
+def _timestamp(value: float | None) -> str | None:
+    """A wall-clock time as text."""
+    return None if value is None else dt_util.utc_from_timestamp(value).isoformat()
 
 
 def _limiter(limiter: RateLimiter) -> dict[str, Any]:
@@ -43,33 +38,10 @@ def _limiter(limiter: RateLimiter) -> dict[str, Any]:
         "in_flight": limiter.in_flight,
         "next_allowed_in_seconds": round(wait, 1),
         "waiting_for": None if reason is None else reason.value,
-        "paused_until": _until(limiter.paused_until),
-        "site_blocked_until": _until(limiter.site.blocked_until),
+        # Limiter times (monotonic) as wall-clock times, while still ahead.
+        "paused_until": _timestamp(wall_until(limiter.paused_until)),
+        "site_blocked_until": _timestamp(wall_until(limiter.site.blocked_until)),
         "site_failed_logins": len(limiter.site.failed_logins),
-    }
-
-
-def _last_check(coordinator: SmsCreditCoordinator | None) -> dict[str, Any]:
-    """What the running coordinator knows; nothing while it does not run."""
-    balance = None if coordinator is None else coordinator.data
-    fetched_at = None if coordinator is None else coordinator.fetched_at
-    error = None if coordinator is None else coordinator.last_exception
-    return {
-        "balance": None
-        if balance is None
-        else {
-            "amount": str(balance.amount),
-            "currency": balance.currency,
-            "credit_limit": None
-            if balance.credit_limit is None
-            else str(balance.credit_limit),
-        },
-        "last_update_success": coordinator is not None
-        and coordinator.last_update_success,
-        "fetched_at": None if fetched_at is None else _timestamp(to_wall(fetched_at)),
-        "last_error": None
-        if error is None
-        else getattr(error, "translation_key", None) or type(error).__name__,
     }
 
 
@@ -78,13 +50,17 @@ async def async_get_config_entry_diagnostics(
     entry: SmsCreditConfigEntry,
 ) -> dict[str, Any]:
     """Return the diagnostics of a config entry, whatever its state."""
-    loaded = entry.state is ConfigEntryState.LOADED
-    coordinator = entry.runtime_data if loaded else None
     try:
         spec = await async_get_spec(hass, entry.data.get(CONF_PROVIDER))
         secret = secret_keys(spec)
     except ValueError:  # a provider of a newer release: all but its name is hidden
         secret = frozenset(entry.data) - {CONF_PROVIDER, CONF_HOST, CONF_AUTH_METHOD}
+    # What the running coordinator knows; nothing while it does not run.
+    loaded = entry.state is ConfigEntryState.LOADED
+    coordinator = entry.runtime_data if loaded else None
+    balance = coordinator.data if coordinator else None
+    fetched_at = coordinator.fetched_at if coordinator else None
+    error = coordinator.last_exception if coordinator else None
     diagnostics: dict[str, Any] = {
         "entry": {
             "title": entry.title,
@@ -93,7 +69,12 @@ async def async_get_config_entry_diagnostics(
             "data": async_redact_data(dict(entry.data), secret),
             "options": dict(entry.options),
         },
-        **_last_check(coordinator),
+        "balance": None if balance is None else balance_data(balance),
+        "last_update_success": bool(coordinator and coordinator.last_update_success),
+        "fetched_at": None if fetched_at is None else _timestamp(to_wall(fetched_at)),
+        "last_error": None
+        if error is None
+        else getattr(error, "translation_key", None) or type(error).__name__,
     }
     try:
         spec, host, login = account_of(entry.data)
@@ -106,6 +87,6 @@ async def async_get_config_entry_diagnostics(
         "provider": {"key": spec.key, "name": spec.name, "host": host},
         "credentials_rejected": record.rejected is not None,
         "refusals_in_a_row": record.refusals,
-        "low_since": None if record.low_since is None else _timestamp(record.low_since),
+        "low_since": _timestamp(record.low_since),
         "limiter": _limiter(store.limiter(spec, host, login)),
     }

@@ -7,8 +7,7 @@ from decimal import Decimal
 import ipaddress
 import math
 import re
-from typing import Any
-import unicodedata
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -26,7 +25,6 @@ from .const import (
     MAX_LOW_CREDIT_THRESHOLD,
     MAX_UPDATE_INTERVAL,
     MIN_UPDATE_INTERVAL,
-    REQUEST_TIMEOUT,
 )
 from .providers import (
     PROVIDERS,
@@ -36,6 +34,8 @@ from .providers import (
     ProviderSpec,
     RateLimiter,
 )
+
+REQUEST_TIMEOUT = 15.0  # seconds, per HTTP request to a provider
 
 
 class UnknownProviderError(ValueError):
@@ -53,14 +53,9 @@ async def async_get_spec(hass: HomeAssistant, key: object) -> ProviderSpec:
     return PROVIDERS[key]
 
 
-def provider_spec(data: Mapping[str, Any]) -> ProviderSpec:
-    """Return the provider of a config entry's data (its module already imported)."""
-    return PROVIDERS[data[CONF_PROVIDER]]
-
-
 def auth_method(data: Mapping[str, Any]) -> AuthMethod:
-    """Return the login method of a config entry's data."""
-    return provider_spec(data).auth_method(data[CONF_AUTH_METHOD])
+    """Return the login method of a config entry's data (its provider imported)."""
+    return PROVIDERS[data[CONF_PROVIDER]].auth_method(data[CONF_AUTH_METHOD])
 
 
 def secret_keys(spec: ProviderSpec) -> frozenset[str]:
@@ -88,7 +83,7 @@ def account_name(data: Mapping[str, Any]) -> str:
     return str(data[auth_method(data).account_field]).strip()
 
 
-def usable_base_url(url: object) -> bool:
+def usable_base_url(url: object) -> TypeGuard[str]:
     """Whether a stored address can be used at all.
 
     Looser than :func:`valid_base_url`, which checks what is typed: an
@@ -108,20 +103,18 @@ def usable_base_url(url: object) -> bool:
 def account_of(data: Mapping[str, Any]) -> tuple[ProviderSpec, str, str]:
     """The provider, address and login of entry data (its provider imported).
 
-    Raises :class:`UnknownProviderError` for a provider this release does
-    not know, ``ValueError`` for data damaged in ``core.config_entries``.
+    Raises ``ValueError`` for data damaged in ``core.config_entries``.
     """
-    spec = provider_spec(data)
+    spec = PROVIDERS[data[CONF_PROVIDER]]
     try:
-        method = spec.auth_method(str(data.get(CONF_AUTH_METHOD)))
+        login = data.get(
+            spec.auth_method(str(data.get(CONF_AUTH_METHOD))).account_field
+        )
     except KeyError:
-        method = None
+        login = None
     host = data.get(CONF_HOST)
-    login = data.get(method.account_field) if method else None
     if not usable_base_url(host) or not isinstance(login, str) or not login.strip():
-        msg = "damaged entry data"
-        raise ValueError(msg)
-    assert isinstance(host, str)  # noqa: S101 - usable_base_url checked it
+        raise ValueError("damaged entry data")
     return spec, host, login.strip()
 
 
@@ -134,7 +127,10 @@ def same_account(one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
     """
     if one[CONF_PROVIDER] != other[CONF_PROVIDER]:
         return False
-    spec, methods = provider_spec(one), (auth_method(one), auth_method(other))
+    spec, methods = (
+        PROVIDERS[one[CONF_PROVIDER]],
+        (auth_method(one), auth_method(other)),
+    )
     if names_only(methods[0]) or names_only(methods[1]):
         return methods[0] == methods[1] and all(
             str(one.get(key, "")).strip() == str(other.get(key, "")).strip()
@@ -147,7 +143,7 @@ def same_account(one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
 
 def entry_title(data: Mapping[str, Any]) -> str:
     """Return the title of an entry, e.g. ``SMSC · acme``."""
-    spec = provider_spec(data)
+    spec = PROVIDERS[data[CONF_PROVIDER]]
     return f"{spec.short_name or spec.name} · {account_name(data)}"
 
 
@@ -160,7 +156,7 @@ def create_client(
     method = auth_method(data)
     return ProviderClient(
         session,
-        provider_spec(data),
+        PROVIDERS[data[CONF_PROVIDER]],
         host=data[CONF_HOST],
         auth_method=method.key,
         credentials={f.key: str(data[f.key]) for f in method.fields if f.key in data},
@@ -169,7 +165,7 @@ def create_client(
     )
 
 
-def _finite(value: object) -> float | None:
+def finite(value: object) -> float | None:
     """A finite int or float (never a bool), else ``None``."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
@@ -178,7 +174,7 @@ def _finite(value: object) -> float | None:
 
 def valid_interval(value: object) -> int | None:
     """A whole number of minutes within the allowed range, else ``None``."""
-    minutes = _finite(value)
+    minutes = finite(value)
     if minutes is None or not minutes.is_integer():
         return None
     if not MIN_UPDATE_INTERVAL <= minutes <= MAX_UPDATE_INTERVAL:
@@ -188,7 +184,7 @@ def valid_interval(value: object) -> int | None:
 
 def valid_threshold(value: object) -> float | None:
     """A finite amount from 0 to :data:`MAX_LOW_CREDIT_THRESHOLD`, else ``None``."""
-    amount = _finite(value)
+    amount = finite(value)
     if amount is None or not 0 <= amount <= MAX_LOW_CREDIT_THRESHOLD:
         return None
     return amount
@@ -206,64 +202,6 @@ def low_credit_threshold(options: Mapping[str, Any]) -> Decimal:
     return Decimal(str(DEFAULT_LOW_CREDIT_THRESHOLD if amount is None else amount))
 
 
-# About what 10 EUR buy (late 2026), in currencies with much smaller units,
-# rounded to a figure a user would type. Others: 10 of the unit (EUR, USD,
-# GBP, CHF and the like); the user sets it anyway.
-_THRESHOLD_BY_CURRENCY: dict[str, int] = {
-    "AED": 40,
-    "AMD": 4000,
-    "ARS": 10000,
-    "AZN": 20,
-    "BDT": 1200,
-    "BGN": 20,
-    "BRL": 60,
-    "BYN": 30,
-    "CLP": 10000,
-    "CNY": 80,
-    "COP": 45000,
-    "CZK": 250,
-    "DKK": 75,
-    "EGP": 500,
-    "GEL": 30,
-    "HKD": 80,
-    "HUF": 4000,
-    "IDR": 170000,
-    "ILS": 40,
-    "INR": 1000,
-    "ISK": 1500,
-    "JPY": 1500,
-    "KES": 1500,
-    "KGS": 1000,
-    "KRW": 15000,
-    "KZT": 5000,
-    "MDL": 200,
-    "MXN": 200,
-    "NGN": 15000,
-    "NOK": 100,
-    "PHP": 600,
-    "PKR": 3000,
-    "PLN": 40,
-    "RON": 50,
-    "RSD": 1200,
-    "RUB": 1000,
-    "SAR": 40,
-    "SEK": 100,
-    "THB": 400,
-    "TJS": 100,
-    "TRY": 400,
-    "TWD": 350,
-    "UAH": 500,
-    "UZS": 100000,
-    "VND": 250000,
-    "ZAR": 200,
-}
-
-
-def default_threshold(currency: str) -> float:
-    """A low-credit threshold that makes sense in ``currency`` (not 10 RUB)."""
-    return float(_THRESHOLD_BY_CURRENCY.get(currency, DEFAULT_LOW_CREDIT_THRESHOLD))
-
-
 def host_option(url: str) -> str:
     """The form's option (and translation key) for one of a provider's hosts.
 
@@ -273,43 +211,9 @@ def host_option(url: str) -> str:
     return (urlsplit(url).hostname or "").replace(".", "_")
 
 
-def unfit_text(value: str) -> bool:
-    """Whether text can be neither stored nor sent.
-
-    A lone surrogate cannot be written as UTF-8 (it would make Home
-    Assistant's storage unsavable); a control character (NUL, a line
-    break) has no place in a login, a password, an API key or an address.
-    """
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return any(unicodedata.category(char) == "Cc" for char in value)
-
-
 # Letters, digits, hyphens; underscores too, which DNS allows and some
 # servers' names have.
 _LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?", re.ASCII)
-
-
-def _valid_host_name(host: str) -> bool:
-    """An IP address, or a DNS name by its rules.
-
-    Labels of letters, digits, hyphens (not first or last) and underscores,
-    at most 63 characters each and 253 in all. An international name is
-    checked in its ``xn--`` form.
-    """
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    else:
-        return True
-    try:
-        name = host.removesuffix(".").encode("idna").decode("ascii")
-    except UnicodeError:
-        return False  # a label too long, or characters no name may hold
-    return len(name) <= 253 and all(_LABEL.fullmatch(part) for part in name.split("."))
 
 
 def valid_base_url(url: str) -> bool:
@@ -317,36 +221,31 @@ def valid_base_url(url: str) -> bool:
 
     HTTPS only, except plain HTTP to a loopback address (a local stand-in
     or proxy), so credentials never cross a network unencrypted. No spaces
-    or control characters anywhere; the host name by its rules.
+    or control characters anywhere, no login or password in the address.
+    The host is an IP address or a DNS name by its rules: labels of letters,
+    digits, hyphens (not first or last) and underscores, at most 63
+    characters each and 253 in all; an international name in its ``xn--``
+    form.
     """
     text = url.strip()
     if not text.isprintable() or " " in text:
         return False
     try:
         parts = urlsplit(text)
-        host = parts.hostname
-        port_ok = parts.port is None or parts.port > 0
+        host, port = parts.hostname or "", parts.port
     except ValueError:
         return False
-    if (
-        not host
-        or not port_ok
-        or parts.query
-        or parts.fragment
-        or "@" in parts.netloc  # a login or password never goes in an address
-        or not _valid_host_name(host)
-    ):
-        return False
-    if parts.scheme == "https":
-        return True
-    return parts.scheme == "http" and _is_loopback(host)
-
-
-def _is_loopback(host: str) -> bool:
-    # Names under .localhost are loopback by definition (RFC 6761, 6.3).
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
     try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name
+        try:
+            name = host.removesuffix(".").encode("idna").decode("ascii")
+        except UnicodeError:
+            return False  # a label too long, or characters no name may hold
+        if len(name) > 253 or not all(map(_LABEL.fullmatch, name.split("."))):
+            return False
+        # Names under .localhost are loopback by definition (RFC 6761, 6.3).
+        loopback = host == "localhost" or host.endswith(".localhost")
+    if port == 0 or parts.query or parts.fragment or "@" in parts.netloc:
         return False
+    return parts.scheme == "https" or (parts.scheme == "http" and loopback)

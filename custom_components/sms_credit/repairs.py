@@ -9,7 +9,7 @@ from homeassistant.core import HomeAssistant
 import probatio as vol
 
 from .const import CONF_PROVIDER
-from .coordinator import SmsCreditConfigEntry
+from .coordinator import SmsCreditConfigEntry, text_placeholders
 from .helpers import async_get_spec
 from .providers import WaitReason
 
@@ -67,8 +67,7 @@ class IpNotAllowedRepairFlow(RepairsFlow):
             errors=errors,
             description_placeholders={
                 "title": entry.title,
-                "provider": spec.name,
-                "account_url": spec.control_panel(entry.data[CONF_HOST]),
+                **text_placeholders(spec, entry.data[CONF_HOST]),
             },
         )
 

@@ -73,24 +73,19 @@ async def async_setup_entry(
     )
     # Once reported, the credit limit stays (also across reloads): a limit
     # the provider stops reporting shows as unknown, never as orphaned.
-    credit_limit_added = (
-        er.async_get(hass).async_get_entity_id(
-            SENSOR_DOMAIN, DOMAIN, f"{entry.entry_id}_{CREDIT_LIMIT.key}"
-        )
-        is not None
+    added = False
+    registered = er.async_get(hass).async_get_entity_id(
+        SENSOR_DOMAIN, DOMAIN, f"{entry.entry_id}_{CREDIT_LIMIT.key}"
     )
-    if credit_limit_added:
-        async_add_entities([SmsCreditSensor(coordinator, CREDIT_LIMIT)])
 
     @callback
     def _add_credit_limit() -> None:
-        nonlocal credit_limit_added
-        if credit_limit_added or not (balance := coordinator.data):
-            return
-        if balance.credit_limit is None:
-            return
-        credit_limit_added = True
-        async_add_entities([SmsCreditSensor(coordinator, CREDIT_LIMIT)])
+        nonlocal added
+        balance = coordinator.data
+        reported = balance is not None and balance.credit_limit is not None
+        if not added and (registered or reported):
+            added = True
+            async_add_entities([SmsCreditSensor(coordinator, CREDIT_LIMIT)])
 
     _add_credit_limit()
     entry.async_on_unload(coordinator.async_add_listener(_add_credit_limit))
@@ -111,9 +106,8 @@ class SmsCreditSensor(SmsCreditEntity, SensorEntity):
     @override
     def suggested_display_precision(self) -> int | None:
         """Money is shown with its currency's minor unit (JPY 0, KWD 3)."""
-        if self.entity_description.monetary and (balance := self.coordinator.data):
-            return minor_unit(balance.currency)
-        return None
+        currency = self.native_unit_of_measurement
+        return None if currency is None else minor_unit(currency)
 
     @property
     @override

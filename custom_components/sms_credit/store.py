@@ -1,30 +1,19 @@
 """What outlives a config entry: the waits a provider imposes, and each entry's record.
 
-Every fact is kept once, keyed the way the provider applies it:
-
-* per **site** (:class:`SiteLimiter`): an IP block and the failed logins that
-  lead to one (SMSC applies both to the source IP, so every account and every
-  flow of the site share them). Stored in one small file, written only when a
-  site's facts change (a failure);
-* per **login** (:class:`RateLimiter`): the request window and a rate-limit
-  wait;
-* per **config entry** (:class:`EntryRecord`): whether the provider rejected
-  the credentials, its rate-limit refusals in a row, when its low-credit
-  period began, and its last good answer, which may stand in for a request
-  the limiter forbids at set-up (only while no attempt has failed since and
-  it is younger than the update interval).
-
-An entry's record and its login's window share the entry's own file, so one
-account's refresh rewrites that file alone, whatever the number of accounts.
-Logins typed into flows are kept in memory only. What expired is left out of
-every write.
+Every fact is kept once, keyed the way the provider applies it: per **site**
+(:class:`SiteLimiter`: an IP block and the failed logins that lead to one,
+which SMSC applies to the source IP) in one small file, written only when a
+site's facts change; per **login** (:class:`RateLimiter`: the request window,
+a rate-limit wait) and per **config entry** (:class:`EntryRecord`) in the
+entry's own file, so one account's refresh rewrites that file alone, whatever
+the number of accounts. Logins typed into flows are kept in memory only. What
+expired is left out of every write.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-import math
 import sys
 from typing import Any
 
@@ -33,17 +22,8 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.storage import Store
 from homeassistant.util.hass_dict import HassKey
 
-from .const import (
-    DOMAIN,
-    LOGGER,
-    REJECTION_INVALID_AUTH,
-    REJECTIONS,
-    STORAGE_KEY,
-    STORAGE_LAZY_SAVE_DELAY,
-    STORAGE_SAVE_DELAY,
-    STORAGE_VERSION,
-)
-from .helpers import UnknownProviderError, async_get_spec, usable_base_url
+from .const import DOMAIN, LOGGER, REJECTION_INVALID_AUTH, REJECTIONS, STORAGE_KEY
+from .helpers import UnknownProviderError, async_get_spec, finite, usable_base_url
 from .providers import Balance, MalformedResponseError, ProviderSpec
 from .providers._parse import parse_amount, parse_currency
 from .providers.limiter import (
@@ -56,6 +36,13 @@ from .providers.limiter import (
 )
 
 DATA_STORE: HassKey[LimitsStore] = HassKey(DOMAIN)
+STORAGE_VERSION = 3  # the sites' file; each entry's file is version 1
+SAVE_DELAY = 1.0
+# A routine answer (the only request of its rate-limit window) is stored at
+# most this late: losing it in a crash costs one extra request at the next
+# start, far under any limit, and saves rewriting every account's state on
+# every poll.
+LAZY_SAVE_DELAY = 60.0
 MAX_TIMESTAMP = 1e11
 """Year 5138: a stored time beyond it is corrupt, not a wrong clock."""
 MAX_STORED_TIMES = 1000
@@ -119,13 +106,8 @@ class _Reader:
         """A finite, non-negative wall-clock time (``None``: absent or invalid)."""
         if value is None:
             return None
-        if (
-            isinstance(value, int | float)
-            and not isinstance(value, bool)
-            and math.isfinite(value)
-            and 0 <= value < MAX_TIMESTAMP
-        ):
-            return float(value)
+        if (timestamp := finite(value)) is not None and 0 <= timestamp < MAX_TIMESTAMP:
+            return timestamp
         self.problems.append(where)
         return None
 
@@ -197,6 +179,27 @@ class _Reader:
             )
 
 
+async def _async_read(store: Store[dict[str, Any]]) -> dict[str, Any] | None:
+    """A file's data; ``None`` (and a warning) when it is unreadable."""
+    try:
+        return await store.async_load()
+    except (
+        _UnknownVersionError,
+        HomeAssistantError,
+        LookupError,
+        NotImplementedError,  # a version this release cannot migrate
+        TypeError,
+        ValueError,
+    ):
+        # No version, an unknown one, no data: nothing can be trusted.
+        LOGGER.warning(
+            "The stored limits (.storage/%s) are unreadable and were ignored; "
+            "they are rewritten at the next change",
+            store.key,
+        )
+        return None
+
+
 class _UnknownVersionError(Exception):
     """A storage version no release of SMS Credit wrote."""
 
@@ -204,22 +207,10 @@ class _UnknownVersionError(Exception):
 class _SharedStorage(Store[dict[str, Any]]):
     """The file of the sites' facts, with the migration from earlier versions."""
 
-    def __init__(self, owner: LimitsStore) -> None:
-        # Newer versions reach the migration, which reads what this release
-        # understands of them instead of failing the integration.
-        super().__init__(
-            owner.hass,
-            STORAGE_VERSION,
-            STORAGE_KEY,
-            private=True,
-            max_readable_version=sys.maxsize,
-        )
-        self._owner = owner
-
     async def _async_migrate_func(
         self, old_major_version: int, old_minor_version: int, old_data: dict[str, Any]
     ) -> dict[str, Any]:
-        """Bring any stored version to this one's shape (sites only).
+        """Bring any stored version to this one's shape.
 
         * 1: one record per account, keyed ``provider|base URL|login``: its
           waits are kept, its balances dropped (nothing says they are current).
@@ -229,8 +220,8 @@ class _SharedStorage(Store[dict[str, Any]]):
         * anything else: nothing can be trusted.
         """
         if old_major_version == 1:
-            old_data = await self._owner.async_from_version_1(old_data)
-        elif old_major_version > STORAGE_VERSION:
+            return await self._async_from_version_1(old_data)
+        if old_major_version > STORAGE_VERSION:
             LOGGER.warning(
                 "The stored limits (.storage/%s) were written by a newer release "
                 "of SMS Credit (storage version %s.%s; this release reads %s). What "
@@ -244,84 +235,9 @@ class _SharedStorage(Store[dict[str, Any]]):
             )
         elif old_major_version != 2:
             raise _UnknownVersionError(old_major_version)
-        reader = _Reader()
-        data = reader.mapping(old_data, "data", nullable=False)
-        self._owner.legacy_logins = reader.mapping(data.get("logins"), "logins")
-        self._owner.legacy_entries = reader.mapping(data.get("entries"), "entries")
-        reader.warn(STORAGE_KEY)
-        return {"sites": data.get("sites")}
+        return old_data
 
-
-class LimitsStore:
-    """Every site's, login's and entry's stored facts; each file loaded once."""
-
-    def __init__(self, hass: HomeAssistant) -> None:
-        """Initialise the store; call :meth:`async_load` before use."""
-        self.hass = hass
-        self._store = _SharedStorage(self)
-        self._sites: dict[str, SiteLimiter] = {}
-        self._logins: dict[str, RateLimiter] = {}
-        self._entries: dict[str, EntryRecord] = {}
-        # Written by storage version 2, until each entry has its own file.
-        self.legacy_logins: dict[str, Any] = {}
-        self.legacy_entries: dict[str, Any] = {}
-        self._written_sites: set[str] = set()
-        self._load_lock = asyncio.Lock()
-        self._loaded = False
-
-    async def async_load(self) -> None:
-        """Read the sites' facts that earlier runs stored (once); never fails set-up."""
-        async with self._load_lock:
-            if not self._loaded:
-                await self._async_load()
-                self._loaded = True
-
-    async def _async_load(self) -> None:
-        try:
-            stored = await self._store.async_load()
-        except (
-            _UnknownVersionError,
-            HomeAssistantError,
-            LookupError,
-            TypeError,
-            ValueError,
-        ):
-            # No version, an unknown one, no data: nothing can be trusted.
-            LOGGER.warning(
-                "The stored limits (.storage/%s) are unreadable and were ignored; "
-                "they are rewritten at the next change",
-                STORAGE_KEY,
-            )
-            stored = None
-        reader = _Reader()
-        data = reader.mapping(stored, "data", nullable=True)
-        for key, raw in reader.mapping(data.get("sites"), "sites").items():
-            where = f"sites[{key!r}]"
-            provider, _, name = key.partition("|")
-            try:
-                spec = await async_get_spec(self.hass, provider)
-            except UnknownProviderError:
-                spec = None
-            if spec is None or not name:
-                reader.problems.append(where)
-                continue
-            site = reader.mapping(raw, where, nullable=False)
-            self._sites[key] = SiteLimiter(
-                spec.site_rule,
-                blocked_until=reader.monotonic(
-                    site.get("blocked_until"), f"{where}.blocked_until"
-                ),
-                failed_logins=map(
-                    from_wall,
-                    reader.timestamps(
-                        site.get("failed_logins"), f"{where}.failed_logins"
-                    ),
-                ),
-            )
-        self._written_sites = set(self._sites)
-        reader.warn(STORAGE_KEY)
-
-    async def async_from_version_1(self, old_data: object) -> dict[str, Any]:
+    async def _async_from_version_1(self, old_data: object) -> dict[str, Any]:
         """Version 1's records as version 2's sites and logins."""
         reader = _Reader()
         sites: dict[str, Any] = {}
@@ -346,6 +262,68 @@ class LimitsStore:
                 sites[spec.site(host)] = {"blocked_until": paused_until}
         reader.warn(STORAGE_KEY)
         return {"sites": sites, "logins": logins}
+
+
+class LimitsStore:
+    """Every site's, login's and entry's stored facts; each file loaded once."""
+
+    def __init__(self, hass: HomeAssistant) -> None:
+        """Initialise the store; call :meth:`async_load` before use."""
+        self.hass = hass
+        # Newer versions reach the migration, which reads what this release
+        # understands of them instead of failing the integration.
+        self._store = _SharedStorage(
+            hass,
+            STORAGE_VERSION,
+            STORAGE_KEY,
+            private=True,
+            max_readable_version=sys.maxsize,
+        )
+        self._sites: dict[str, SiteLimiter] = {}
+        self._logins: dict[str, RateLimiter] = {}
+        self._entries: dict[str, EntryRecord] = {}
+        # Written by storage version 2, until each entry has its own file.
+        self.legacy_logins: dict[str, Any] = {}
+        self.legacy_entries: dict[str, Any] = {}
+        self._written_sites: set[str] = set()
+        self._load_lock = asyncio.Lock()
+        self._loaded = False
+
+    async def async_load(self) -> None:
+        """Read the sites' facts that earlier runs stored (once); never fails set-up."""
+        async with self._load_lock:
+            if self._loaded:
+                return
+            reader = _Reader()
+            data = reader.mapping(await _async_read(self._store), "data")
+            self.legacy_logins = reader.mapping(data.get("logins"), "logins")
+            self.legacy_entries = reader.mapping(data.get("entries"), "entries")
+            for key, raw in reader.mapping(data.get("sites"), "sites").items():
+                where = f"sites[{key!r}]"
+                provider, _, name = key.partition("|")
+                try:
+                    spec = await async_get_spec(self.hass, provider)
+                except UnknownProviderError:
+                    spec = None
+                if spec is None or not name:
+                    reader.problems.append(where)
+                    continue
+                site = reader.mapping(raw, where, nullable=False)
+                self._sites[key] = SiteLimiter(
+                    spec.site_rule,
+                    blocked_until=reader.monotonic(
+                        site.get("blocked_until"), f"{where}.blocked_until"
+                    ),
+                    failed_logins=map(
+                        from_wall,
+                        reader.timestamps(
+                            site.get("failed_logins"), f"{where}.failed_logins"
+                        ),
+                    ),
+                )
+            self._written_sites = set(self._sites)
+            reader.warn(STORAGE_KEY)
+            self._loaded = True
 
     def site(self, spec: ProviderSpec, host: str) -> SiteLimiter:
         """The limiter of the site ``host`` belongs to, shared by its logins."""
@@ -386,22 +364,7 @@ class LimitsStore:
         store: Store[dict[str, Any]] = Store(
             self.hass, 1, f"{DOMAIN}.{entry_id}", private=True
         )
-        try:
-            stored = await store.async_load()
-        except (
-            HomeAssistantError,
-            LookupError,
-            NotImplementedError,  # a version this release cannot migrate
-            TypeError,
-            ValueError,
-        ):
-            LOGGER.warning(
-                "The stored limits (.storage/%s.%s) are unreadable and were "
-                "ignored; they are rewritten at the next change",
-                DOMAIN,
-                entry_id,
-            )
-            stored = None
+        stored = await _async_read(store)
         reader = _Reader()
         where = f"{DOMAIN}.{entry_id}"
         raw = reader.mapping(stored or self.legacy_entries.pop(entry_id, None), where)
@@ -430,7 +393,7 @@ class LimitsStore:
         scheduling one does not postpone a write already due.
         """
         if urgent or not record.save_due:
-            delay = STORAGE_SAVE_DELAY if urgent else STORAGE_LAZY_SAVE_DELAY
+            delay = SAVE_DELAY if urgent else LAZY_SAVE_DELAY
             record.store.async_delay_save(lambda: self._entry_data(record), delay)
         record.save_due = True
 
@@ -443,7 +406,7 @@ class LimitsStore:
         clock does meanwhile.
         """
         if not ended or set(self._site_facts()) != self._written_sites:
-            self._store.async_delay_save(self._sites_data, STORAGE_SAVE_DELAY)
+            self._store.async_delay_save(self._sites_data, SAVE_DELAY)
 
     async def async_forget_entry(self, entry_id: str) -> None:
         """Forget a removed entry; the waits of its site and login stay in memory."""
@@ -463,13 +426,8 @@ class LimitsStore:
         if (paused_until := wall_until(limiter.paused_until)) is not None:
             data["paused_until"] = paused_until
         if (answer := record.answer) is not None:
-            balance, limit = answer.balance, answer.balance.credit_limit
-            data["answer"] = {
-                "amount": str(balance.amount),
-                "currency": balance.currency,
-                "credit_limit": None if limit is None else str(limit),
-                "fetched_at": to_wall(answer.fetched_at),
-            }
+            data["answer"] = balance_data(answer.balance)
+            data["answer"]["fetched_at"] = to_wall(answer.fetched_at)
         if record.rejected is not None:
             data["rejected"] = record.rejected
         if record.refusals:
@@ -494,6 +452,16 @@ class LimitsStore:
             if stored:
                 sites[key] = stored
         return sites
+
+
+def balance_data(balance: Balance) -> dict[str, Any]:
+    """A balance as JSON: as it is stored, and shown in diagnostics."""
+    limit = balance.credit_limit
+    return {
+        "amount": str(balance.amount),
+        "currency": balance.currency,
+        "credit_limit": None if limit is None else str(limit),
+    }
 
 
 async def async_get_store(hass: HomeAssistant) -> LimitsStore:

@@ -8,10 +8,28 @@ import socket
 
 import aiohttp
 from aiohttp import web
+from hypothesis import given, settings, strategies as st
 import pytest
 
 from tests.providers.helpers import AnyPathServer, FakeClock
 from tests.standin import StandinProvider
+
+
+@settings(database=None, max_examples=1)
+@given(st.none())
+def _make_hypothesis_prng(_: None) -> None:
+    """Nothing: running it makes Hypothesis's own PRNG."""
+
+
+def pytest_collection_finish() -> None:
+    """Let Hypothesis make its PRNG before Home Assistant's plugin freezes the GC.
+
+    That plugin calls ``gc.freeze()`` before each test module; the thread-local
+    holding the PRNG Hypothesis makes on its first test is then hidden from
+    ``gc.get_referrers()``, and Hypothesis warns that the PRNG "could be
+    garbage collected" (it could not). Made before any test, it is not hidden.
+    """
+    _make_hypothesis_prng()
 
 
 @pytest.fixture(autouse=True)

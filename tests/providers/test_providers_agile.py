@@ -35,8 +35,9 @@ def make_client(
     **kwargs: Any,
 ) -> ProviderClient:
     """Build a client for the stand-in's ``demo`` account."""
-    return SPEC.create_client(
+    return ProviderClient(
         session,
+        SPEC,
         host=host,
         auth_method=auth_method,
         credentials=credentials or {"username": "demo", "password": "demo-password"},
@@ -50,7 +51,7 @@ def test_declaration() -> None:
         "https://secure.agiletelecom.com",
         "https://http-api.agiletelecom.com",
     )
-    assert SPEC.title_name == "Agile Telecom"
+    assert (SPEC.name, SPEC.short_name) == ("Agile Telecom", "")
     assert SPEC.rate_limit == RateLimit(max_requests=10, period=60, max_concurrent=2)
     assert SPEC.site_rule is None
     assert SPEC.currency == "EUR"
@@ -320,7 +321,7 @@ def test_bad_credentials_rejected_early(
     with pytest.raises(ValueError, match=message):
         make_client(
             session,
-            SPEC.default_host,
+            SPEC.hosts[0],
             auth_method=auth_method,
             credentials=credentials,
         )
@@ -330,7 +331,7 @@ def test_defaults(session: aiohttp.ClientSession) -> None:
     """The documented host is the default; the repr hides the secrets."""
     client = make_client(
         session,
-        SPEC.default_host,
+        SPEC.hosts[0],
         auth_method="api_key",
         credentials={"username": "u", "api_key": "k"},
     )

@@ -88,8 +88,9 @@ def make_client(
     session: aiohttp.ClientSession, host: str, timeout: float = 10.0
 ) -> ProviderClient:
     """A client of the example provider."""
-    return SPEC.create_client(
+    return ProviderClient(
         session,
+        SPEC,
         host=host,
         auth_method="api_key",
         credentials=CREDENTIALS,
@@ -214,8 +215,9 @@ async def test_larger_than_any_answer_is_refused_unread(
     """For every provider, a body over the cap is malformed, whatever it holds."""
     spec = PROVIDERS[key]
     method = spec.auth_methods[0]
-    client = spec.create_client(
+    client = ProviderClient(
         session,
+        spec,
         host=any_path.url,
         auth_method=method.key,
         credentials=credentials_for(method),
@@ -314,9 +316,10 @@ def test_credentials_checked_against_the_declaration(
 ) -> None:
     """Every declared field is required, before any request is built."""
     with pytest.raises(ValueError, match=message):
-        SPEC.create_client(
+        ProviderClient(
             session,
-            host=SPEC.default_host,
+            SPEC,
+            host=SPEC.hosts[0],
             auth_method=auth_method,
             credentials=credentials,
         )

@@ -33,8 +33,9 @@ def smsc(
     session: aiohttp.ClientSession, standin: StandinProvider, limiter: RateLimiter
 ) -> ProviderClient:
     """A client for the stand-in's ``demo`` SMSC account."""
-    return PROVIDERS["smsc"].create_client(
+    return ProviderClient(
         session,
+        PROVIDERS["smsc"],
         host=standin.url,
         auth_method="password",
         credentials={"username": "demo", "password_md5": DEMO_MD5},
@@ -68,7 +69,7 @@ async def test_sliding_window_expiry(
         await client.async_get_balance()
         clock.advance(6)
     # Now at +60: the first request (at +0) just left the window.
-    assert limiter.next_allowed_in() == 0
+    assert limiter.wait()[0] == 0
     await client.async_get_balance()
     with pytest.raises(ThrottledError) as err:
         await client.async_get_balance()
@@ -243,8 +244,9 @@ async def test_never_the_fifth_failed_login(
     """Four failed logins at a site: nothing more until the first is 30 min old."""
     site = SiteLimiter(PROVIDERS["smsc"].site_rule, clock=clock)
     limiter = RateLimiter(SMSC_LIMIT, clock=clock, site=site)
-    wrong = PROVIDERS["smsc"].create_client(
+    wrong = ProviderClient(
         session,
+        PROVIDERS["smsc"],
         host=standin.url,
         auth_method="password",
         credentials={"username": "demo", "password_md5": smsc_password_hash("wrong")},
@@ -292,8 +294,9 @@ async def test_agile_concurrency(
 ) -> None:
     """Agile's own ceiling allows two requests at once."""
     limiter = RateLimiter(PROVIDERS["agile"].rate_limit, clock=clock)
-    client = PROVIDERS["agile"].create_client(
+    client = ProviderClient(
         session,
+        PROVIDERS["agile"],
         host=standin.url,
         auth_method="password",
         credentials={"username": "demo", "password": "demo-password"},

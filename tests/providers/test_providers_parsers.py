@@ -12,8 +12,6 @@ from hypothesis import example, given, settings, strategies as st
 import pytest
 
 from custom_components.sms_credit.providers import (
-    ISO_4217_CODES,
-    LEGACY_CURRENCY_CODES,
     PROVIDERS,
     REGISTRY,
     Balance,
@@ -22,6 +20,7 @@ from custom_components.sms_credit.providers import (
     parse_retry_after,
 )
 from custom_components.sms_credit.providers._parse import (
+    ISO_4217_CODES,
     MAX_AMOUNT,
     describe,
     parse_amount,
@@ -234,8 +233,6 @@ def test_currencies() -> None:
     assert parse_currency(" rur ") == "RUB"
     assert parse_currency("BYR") == "BYN"
     assert parse_currency("kzt") == "KZT"
-    assert all(code in ISO_4217_CODES for code in LEGACY_CURRENCY_CODES.values())
-    assert not set(LEGACY_CURRENCY_CODES) & ISO_4217_CODES
     assert all(len(code) == 3 and code.isupper() for code in ISO_4217_CODES)
     assert {"EUR", "USD", "RUB", "KZT", "UAH", "TJS", "BYN"} <= ISO_4217_CODES
     assert not {"XXX", "XTS", "RUR", "XAU"} & ISO_4217_CODES

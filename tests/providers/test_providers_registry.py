@@ -12,7 +12,6 @@ import pytest
 
 from custom_components.sms_credit import providers
 from custom_components.sms_credit.providers import (
-    ISO_4217_CODES,
     PROVIDERS,
     REGISTRY,
     ProviderClient,
@@ -20,6 +19,7 @@ from custom_components.sms_credit.providers import (
     RateLimiter,
     normalize_host,
 )
+from custom_components.sms_credit.providers._parse import ISO_4217_CODES
 from tests.providers.helpers import credentials_for, read, spec_ids
 
 PACKAGE = Path(providers.__file__).parent
@@ -31,9 +31,8 @@ def test_declaration(key: str) -> None:
     spec = PROVIDERS[key]
     assert spec.key == key
     assert spec.name
-    assert spec.title_name in (spec.short_name, spec.name)
     assert spec.sites
-    assert spec.default_host == spec.hosts[0] == spec.sites[0].url
+    assert spec.hosts == tuple(site.url for site in spec.sites)
     for site in spec.sites:
         assert normalize_host(site.url) == site.url
         assert site.url.startswith("https://")
@@ -65,10 +64,8 @@ def test_pure_functions(key: str) -> None:
     """Each method's request goes to the base URL; garbage is a ProviderError."""
     spec = PROVIDERS[key]
     for method in spec.auth_methods:
-        request = spec.build_request(
-            spec.default_host, method.key, credentials_for(method)
-        )
-        assert request.url.startswith(spec.default_host + "/")
+        request = spec.build_request(spec.hosts[0], method.key, credentials_for(method))
+        assert request.url.startswith(spec.hosts[0] + "/")
         assert request.method in {"GET", "POST"}
     for status in (200, 401, 500):
         with pytest.raises(ProviderError):
@@ -76,14 +73,15 @@ def test_pure_functions(key: str) -> None:
 
 
 @pytest.mark.parametrize("key", spec_ids())
-def test_create_client(session: aiohttp.ClientSession, key: str) -> None:
-    """The spec builds the one client with the common arguments."""
+def test_client(session: aiohttp.ClientSession, key: str) -> None:
+    """The one client takes any spec with the common arguments."""
     spec = PROVIDERS[key]
     limiter = RateLimiter(spec.rate_limit)
     method = spec.auth_methods[-1]
-    client = spec.create_client(
+    client = ProviderClient(
         session,
-        host=spec.default_host + "/",
+        spec,
+        host=spec.hosts[0] + "/",
         auth_method=method.key,
         credentials=credentials_for(method),
         timeout=5,
@@ -91,7 +89,7 @@ def test_create_client(session: aiohttp.ClientSession, key: str) -> None:
     )
     assert isinstance(client, ProviderClient)
     assert client.spec is spec
-    assert client.host == spec.default_host
+    assert client.host == spec.hosts[0]
     assert client.account == "demo"
     assert client.timeout == 5
     assert client.limiter is limiter
@@ -156,7 +154,7 @@ PUBLIC = """
     WaitReason ProviderError AuthenticationError IpNotAllowedError IpBlockedError
     RateLimitedError ThrottledError ProviderConnectionError ProviderTimeoutError
     ProviderServerError MalformedResponseError normalize_host minor_unit
-    ISO_4217_CODES LEGACY_CURRENCY_CODES parse_retry_after
+    parse_retry_after
 """
 
 

@@ -115,8 +115,9 @@ async def test_no_secret_leaks(
         secrets |= {authorization, authorization.split()[-1]}
 
     def client(host: str, **kwargs: object) -> ProviderClient:
-        return spec.create_client(
+        return ProviderClient(
             session,
+            spec,
             host=host,
             auth_method=auth_method,
             credentials=credentials,

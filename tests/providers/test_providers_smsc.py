@@ -67,8 +67,7 @@ def test_declaration() -> None:
         "https://smsc.tj",
     )
     assert [site.country for site in SPEC.sites] == ["RU", "", "KZ", "UA", "TJ"]
-    assert SPEC.default_host == "https://smsc.ru"
-    assert SPEC.title_name == "SMSC"
+    assert SPEC.short_name == "SMSC"
     assert SPEC.currency is None
     assert SPEC.unit is None
     assert SPEC.rate_limit == RateLimit(
@@ -439,8 +438,9 @@ def test_backup_hosts_declared() -> None:
 
 def test_backup_requests_built(session: aiohttp.ClientSession) -> None:
     """The client builds one request per backup, to the same path."""
-    client = SPEC.create_client(
+    client = ProviderClient(
         session,
+        SPEC,
         host="https://smsc.ua/",
         auth_method="password",
         credentials={"username": "demo", "password_md5": DEMO_MD5},
@@ -528,9 +528,10 @@ def test_bad_credentials_rejected_early(
 ) -> None:
     """Credentials that cannot work are a programming error (``ValueError``)."""
     with pytest.raises(ValueError, match=message):
-        SPEC.create_client(
+        ProviderClient(
             session,
-            host=SPEC.default_host,
+            SPEC,
+            host=SPEC.hosts[0],
             auth_method=auth_method,
             credentials=credentials,
         )
@@ -538,9 +539,10 @@ def test_bad_credentials_rejected_early(
 
 def test_repr_and_account(session: aiohttp.ClientSession) -> None:
     """The account is the login; the repr shows no secret."""
-    client = SPEC.create_client(
+    client = ProviderClient(
         session,
-        host=SPEC.default_host,
+        SPEC,
+        host=SPEC.hosts[0],
         auth_method="api_key",
         credentials={"username": " Demo ", "api_key": "k" * 20},
     )

@@ -7,15 +7,21 @@ session) and raises only :class:`ProviderError` subclasses.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from contextlib import nullcontext
+from dataclasses import replace
 from importlib import import_module
+import logging
+import re
+
+import aiohttp
 
 from ._parse import (
-    ISO_4217_CODES as ISO_4217_CODES,
-    LEGACY_CURRENCY_CODES as LEGACY_CURRENCY_CODES,
+    MAX_ANSWER_BYTES,
+    describe,
+    header,
     minor_unit as minor_unit,
     parse_retry_after as parse_retry_after,
 )
-from .client import ProviderClient as ProviderClient
 from .limiter import RateLimiter as RateLimiter, SiteLimiter as SiteLimiter
 from .models import (
     AuthenticationError as AuthenticationError,
@@ -40,6 +46,8 @@ from .models import (
     WaitReason as WaitReason,
     normalize_host as normalize_host,
 )
+
+_LOGGER = logging.getLogger(__name__)
 
 REGISTRY: dict[str, str] = {
     "smsc": f"{__name__}.smsc",
@@ -67,3 +75,146 @@ class _Providers(Mapping[str, ProviderSpec]):
 
 PROVIDERS: Mapping[str, ProviderSpec] = _Providers()
 """Every supported provider by its key (importing its module when needed)."""
+
+
+async def _read(response: aiohttp.ClientResponse) -> bytes:
+    """The body, refused past :data:`MAX_ANSWER_BYTES` (streamed)."""
+    if (response.content_length or 0) > MAX_ANSWER_BYTES:
+        raise MalformedResponseError("the response is too large")
+    body = bytearray()
+    while chunk := await response.content.read(MAX_ANSWER_BYTES + 1 - len(body)):
+        body += chunk
+        if len(body) > MAX_ANSWER_BYTES:
+            raise MalformedResponseError("the response is too large")
+    return bytes(body)
+
+
+class ProviderClient:
+    """Fetches one account's balance: limited, capped, secret-free.
+
+    Only :class:`ProviderError` is raised; no message, ``repr`` or log line
+    holds a secret field's value or the ``Authorization`` header.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        spec: ProviderSpec,
+        *,
+        host: str,
+        auth_method: str,
+        credentials: Mapping[str, str],
+        timeout: float = 10.0,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        """Build the requests; ``ValueError`` if the credentials cannot be sent."""
+        self._session = session
+        self.spec = spec
+        self.host = host.strip().rstrip("/")
+        self.auth_method = auth_method
+        self.timeout = timeout
+        self.limiter = limiter
+        try:
+            method = spec.auth_method(auth_method)
+        except KeyError:
+            raise ValueError(f"unknown auth method {auth_method!r}") from None
+        for field in method.fields:
+            if not credentials.get(field.key, "").strip():
+                raise ValueError(f"the {field.key!r} credential is required")
+        self.account = credentials[method.account_field].strip()
+        self._requests = [
+            spec.build_request(url, auth_method, credentials)
+            for url in (self.host, *spec.backups(self.host))
+        ]
+        self._next_backup = 0
+        secrets = {credentials[f.key] for f in method.fields if f.secret}
+        for request in self._requests:
+            authorization = header(request.headers, "Authorization") or ""
+            secrets |= {authorization, authorization.partition(" ")[2].strip()}
+        longest_first = sorted(filter(None, secrets), key=len, reverse=True)
+        self._secrets = re.compile(
+            "|".join(map(re.escape, longest_first)) or "(?!)", re.IGNORECASE
+        )
+
+    def __repr__(self) -> str:
+        """Describe the client without its credentials."""
+        return (
+            f"{type(self).__name__}(provider={self.spec.key!r}, host={self.host!r}, "
+            f"auth_method={self.auth_method!r}, account={self.account!r})"
+        )
+
+    def _redact(self, text: str) -> str:
+        return self._secrets.sub("**REDACTED**", text)
+
+    async def async_get_balance(self) -> Balance:
+        """Return the account's balance, or raise a ``ProviderError``."""
+        error: ProviderError | None = None
+        try:
+            balance = await self._async_fetch()
+        except ProviderError as err:
+            err.args = tuple(
+                self._redact(a) if isinstance(a, str) else a for a in err.args
+            )
+            error = err
+        except Exception as err:  # noqa: BLE001 - the contract: nothing else escapes
+            _LOGGER.debug("unexpected %s from %s", type(err).__name__, self.host)
+            error = ProviderError(f"unexpected error ({type(err).__name__})")
+        if self.limiter is not None:
+            self.limiter.record(error)
+        if error is not None:
+            # Raised outside the handler: an unexpected exception (which may
+            # hold the request, headers and all) is neither cause nor context.
+            raise error
+        return balance
+
+    async def _async_fetch(self) -> Balance:
+        """Ask the main site, else the next of its backups in turn (one per check)."""
+        main, *backups = self._requests
+        try:
+            response = await self._async_send(main)
+        except ProviderConnectionError as err:
+            if not backups:
+                raise
+            backup = backups[self._next_backup % len(backups)]
+            self._next_backup += 1
+            try:
+                response = await self._async_send(backup)
+            except ThrottledError:
+                raise err from None  # the main site's failure: nothing was learnt
+        balance = self.spec.read_answer(response)
+        if self.spec.currency:
+            balance = replace(balance, currency=self.spec.currency)
+        return balance
+
+    async def _async_send(self, request: Request) -> Response:
+        """Send one request once the rate limiter (if any) allowed it."""
+        url = self._redact(request.url)
+        failure: ProviderError | None = None
+        try:
+            async with (
+                self.limiter.acquire() if self.limiter else nullcontext(),
+                self._session.request(
+                    request.method,
+                    request.url,
+                    data=request.data,
+                    headers=request.headers,
+                    timeout=aiohttp.ClientTimeout(total=self.timeout),
+                    allow_redirects=False,  # it could take a secret elsewhere
+                ) as answer,
+            ):
+                response = Response(answer.status, answer.headers, await _read(answer))
+        except TimeoutError:
+            failure = ProviderTimeoutError(
+                f"no answer from {url} within {self.timeout:g} s"
+            )
+        except (aiohttp.ClientError, OSError) as err:
+            # aiohttp keeps the request (headers and all) on its errors.
+            text = describe(str(err)) or type(err).__name__
+            failure = ProviderConnectionError(f"cannot reach {url}: {text}")
+        if failure is not None:
+            raise failure  # outside the handler: aiohttp's error is not its context
+        _LOGGER.debug("%s %s: HTTP %s", request.method, url, response.status)
+        if 300 <= response.status < 400:
+            msg = f"unexpected redirect (HTTP {response.status}); check the host"
+            raise ProviderServerError(msg)
+        return response

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping
 from contextlib import suppress
 from datetime import UTC, datetime
@@ -33,10 +32,6 @@ ISO_4217_CODES: frozenset[str] = frozenset(
     XCD XCG XOF XPF YER ZAR ZMW ZWG ZWL
     """.split()  # noqa: SIM905
 )
-# Outdated labels (SMSC's pre-1998 rouble, the pre-2016 Belarusian one) and
-# the code of the same money: a label, not a redenomination.
-LEGACY_CURRENCY_CODES: dict[str, str] = {"RUR": "RUB", "BYR": "BYN"}
-
 _MINOR_UNITS: dict[str, int] = {  # ISO 4217's exponents that are not 2
     code: places
     for places, codes in (
@@ -59,12 +54,8 @@ def minor_unit(code: str) -> int:
 
 
 def json_object(body: bytes | str) -> dict[str, object]:
-    """Decode a JSON object, numbers kept exact (as ``Decimal``).
-
-    The decoder's own error keeps the whole body (which may echo a secret):
-    it is neither cause nor context of the error raised here.
-    """
-    data: object = _INVALID
+    """Decode a JSON object, numbers kept exact (as ``Decimal``)."""
+    data: object = _INVALID  # the decoder's error may echo a secret: no context
     with suppress(ValueError, ArithmeticError, RecursionError):
         data = json.loads(
             body,
@@ -116,7 +107,9 @@ def parse_currency(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise MalformedResponseError("the currency is missing")
     code = value.strip().upper()
-    code = LEGACY_CURRENCY_CODES.get(code, code)
+    # Outdated labels (SMSC's pre-1998 rouble, the pre-2016 Belarusian one) of
+    # the same money: labels, not redenominations.
+    code = {"RUR": "RUB", "BYR": "BYN"}.get(code, code)
     if code not in ISO_4217_CODES:
         # Name it only if it looks like a code: never echo the provider's text.
         shown = code if len(code) == 3 and code.isascii() and code.isalpha() else "?"
@@ -128,13 +121,8 @@ def parse_code(value: object) -> int | None:
     """Return an integer error code given as a number or text, else ``None``."""
     if isinstance(value, str) and _CODE.fullmatch(value.strip()):
         return int(value)
-    if (
-        isinstance(value, Decimal)
-        and value.is_finite()
-        and value.copy_abs() < 10**9
-        and value == value.to_integral_value()
-    ):
-        return int(value)
+    if isinstance(value, Decimal) and value.is_finite() and value.copy_abs() < 10**9:
+        return int(value) if value == value.to_integral_value() else None
     return None
 
 
@@ -153,10 +141,7 @@ def header(headers: Mapping[str, str], name: str) -> str | None:
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float:
-    """The seconds a ``Retry-After`` (seconds or HTTP-date) asks, 0 to a day.
-
-    A missing or unreadable value gives :data:`DEFAULT_RETRY_AFTER`.
-    """
+    """Seconds a ``Retry-After`` (seconds or HTTP-date) asks: 0 to a day, else 60."""
     text = (value or "").strip()
     if _SECONDS.fullmatch(text):
         seconds = float(text)
@@ -169,11 +154,3 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
             when = when.replace(tzinfo=UTC)
         seconds = (when - (now or datetime.now(UTC))).total_seconds()
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
-
-
-def basic_auth(username: str, password: str) -> str:
-    """Return the ``Authorization`` value for Basic authentication (UTF-8)."""
-    if ":" in username:
-        raise ValueError("a Basic username cannot contain ':'")
-    token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
-    return f"Basic {token}"

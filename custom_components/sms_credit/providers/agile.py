@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ._parse import basic_auth, describe, json_answer, parse_amount, parse_code
+import aiohttp
+
+from ._parse import describe, json_answer, parse_amount, parse_code
 from .models import (
     AuthenticationError,
     AuthMethod,
@@ -29,7 +31,7 @@ def build_request(base_url: str, auth_method: str, creds: Mapping[str, str]) -> 
         headers["X-Api-Key"] = creds["api_key"]
     else:
         user = creds["username"].strip()
-        headers["Authorization"] = basic_auth(user, creds["password"])
+        headers["Authorization"] = aiohttp.encode_basic_auth(user, creds["password"])
     return Request("GET", f"{base_url}/services/sms/credit", headers)
 
 
@@ -76,4 +78,3 @@ SPEC = ProviderSpec(
     build_request=build_request,
     read_answer=read_answer,
 )
-"""The registry entry."""

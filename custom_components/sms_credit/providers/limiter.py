@@ -6,7 +6,6 @@ the clocks did, no wait exceeds the longest the provider imposes.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 import time
@@ -45,19 +44,13 @@ def from_wall(timestamp: float) -> float:
     return timestamp - time.time() + monotonic()
 
 
-def _prune(times: deque[float], now: float, window: float) -> tuple[float, ...]:
+def _prune(times: list[float], now: float, window: float) -> tuple[float, ...]:
     """Forget times a ``window`` old; count one after ``now`` as ``now``."""
-    future = 0
-    while times and times[-1] > now:
-        times.pop()
-        future += 1
-    times.extend([now] * future)
-    while times and times[0] <= now - window:
-        times.popleft()
+    times[:] = [min(t, now) for t in times if min(t, now) > now - window]
     return tuple(times)
 
 
-def _until_fewer(times: deque[float], most: int, window: float, now: float) -> float:
+def _until_fewer(times: list[float], most: int, window: float, now: float) -> float:
     """Seconds until fewer than ``most`` of ``times`` are inside ``window``."""
     return times[-most] + window - now if 0 < most <= len(times) else 0.0
 
@@ -78,7 +71,7 @@ class SiteLimiter:
         self._clock = clock or monotonic
         self.longest_block = rule.longest_block if rule else MAX_RETRY_AFTER
         self.blocked_until = blocked_until
-        self._failures: deque[float] = deque(sorted(failed_logins))
+        self._failures = sorted(failed_logins)
         self._prune(self._clock())
 
     def _prune(self, now: float) -> tuple[float, ...]:
@@ -95,9 +88,11 @@ class SiteLimiter:
         self.blocked_until = max(self.blocked_until, until)
         self._prune(self._clock())
 
-    def record_failed_login(self) -> None:
-        """A login was refused at this site."""
-        if self.rule is not None:
+    def record(self, error: ProviderError | None) -> None:
+        """Learn what an answer says the provider imposes on this address."""
+        if isinstance(error, IpBlockedError):
+            self.block(self._clock() + (error.retry_after or DEFAULT_RETRY_AFTER))
+        elif isinstance(error, AuthenticationError) and self.rule is not None:
             self._failures.append(self._clock())
 
     def wait(self) -> tuple[float, WaitReason | None]:
@@ -133,7 +128,7 @@ class RateLimiter:
         """Initialise the limiter, optionally with what an earlier run stored."""
         self.rate_limit = rate_limit
         self._clock = clock or monotonic
-        self._starts: deque[float] = deque(sorted(history))
+        self._starts = sorted(history)
         self.in_flight = 0
         self.paused_until = paused_until
         self.site = site or SiteLimiter(clock=self._clock)
@@ -169,10 +164,6 @@ class RateLimiter:
         )
         return (wait, reason) if wait > 0 else (0.0, None)
 
-    def next_allowed_in(self) -> float:
-        """Seconds until a request may start; 0 when one may start now."""
-        return self.wait()[0]
-
     @asynccontextmanager
     async def acquire(self) -> AsyncIterator[None]:
         """Reserve a slot for one request, or raise :class:`ThrottledError`."""
@@ -196,10 +187,6 @@ class RateLimiter:
 
     def record(self, error: ProviderError | None) -> None:
         """Learn what an answer (``None``: a good one) says the provider imposes."""
-        now = self._clock()
         if isinstance(error, RateLimitedError):
-            self.pause_until(now + (error.retry_after or DEFAULT_RETRY_AFTER))
-        elif isinstance(error, IpBlockedError):
-            self.site.block(now + (error.retry_after or DEFAULT_RETRY_AFTER))
-        elif isinstance(error, AuthenticationError):
-            self.site.record_failed_login()
+            self.pause_until(self._clock() + (error.retry_after or DEFAULT_RETRY_AFTER))
+        self.site.record(error)

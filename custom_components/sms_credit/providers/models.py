@@ -7,14 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 import re
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-if TYPE_CHECKING:
-    import aiohttp
-
-    from .client import ProviderClient
-    from .limiter import RateLimiter
 
 MAX_RETRY_AFTER = 86400.0
 """Ceiling on any wait a provider asks for, so one answer cannot stop polling."""
@@ -22,9 +15,8 @@ MAX_RETRY_AFTER = 86400.0
 
 def normalize_host(host: str) -> str:
     """Return a base URL with scheme and host in lower case, no trailing slash."""
-    parts = urlsplit(host.strip())
-    path = parts.path.rstrip("/")
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}{path}"
+    scheme, netloc, path = urlsplit(host.strip())[:3]
+    return f"{scheme.lower()}://{netloc.lower()}{path.rstrip('/')}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +113,7 @@ class ProviderSpec:
     """One provider: a declaration plus two pure functions.
 
     ``build_request`` raises ``ValueError`` for credentials it cannot send;
-    ``read_answer`` returns a :class:`Balance` or raises a ProviderError,
-    whatever the answer.
+    ``read_answer``, whatever the answer, a :class:`Balance` or a ProviderError.
     """
 
     key: str
@@ -144,16 +135,6 @@ class ProviderSpec:
         """The base URLs of the provider's own sites."""
         return tuple(site.url for site in self.sites)
 
-    @property
-    def default_host(self) -> str:
-        """The base URL used unless the user picks another one."""
-        return self.sites[0].url
-
-    @property
-    def title_name(self) -> str:
-        """The name to show in titles."""
-        return self.short_name or self.name
-
     def site(self, host: str) -> str:
         """Where per-IP rules apply: the host name without ``www.`` … ``www5.``."""
         name = (urlsplit(host.strip()).hostname or "").rstrip(".")
@@ -173,12 +154,8 @@ class ProviderSpec:
         """Where the account at ``host`` logs in; a reseller's own root."""
         if (site := self.own_site(host)) is None:
             # Host and port only: a stored address may hold a login and password.
-            parts = urlsplit(host.strip())
-            name = parts.hostname or ""
-            if ":" in name:
-                name = f"[{name}]"  # an IPv6 address
-            port = f":{parts.port}" if parts.port is not None else ""
-            return f"{parts.scheme.lower()}://{name}{port}/"
+            scheme, netloc = urlsplit(host.strip())[:2]
+            return f"{scheme.lower()}://{netloc.rpartition('@')[2].lower()}/"
         return self.panel_url.format(site=site)
 
     def help_page(self, host: str) -> str:
@@ -194,29 +171,6 @@ class ProviderSpec:
     def auth_method(self, key: str) -> AuthMethod:
         """Return the login method called ``key`` (``KeyError`` if none)."""
         return {method.key: method for method in self.auth_methods}[key]
-
-    def create_client(
-        self,
-        session: aiohttp.ClientSession,
-        *,
-        host: str,
-        auth_method: str,
-        credentials: Mapping[str, str],
-        timeout: float = 10.0,
-        limiter: RateLimiter | None = None,
-    ) -> ProviderClient:
-        """Build a client for one account."""
-        from .client import ProviderClient  # noqa: PLC0415 - a cycle otherwise
-
-        return ProviderClient(
-            session,
-            self,
-            host=host,
-            auth_method=auth_method,
-            credentials=credentials,
-            timeout=timeout,
-            limiter=limiter,
-        )
 
 
 class ProviderError(Exception):
@@ -239,10 +193,17 @@ class IpNotAllowedError(ProviderError):
 class _RetryAfterError(ProviderError):
     """An error that says when the next attempt may be made (seconds)."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
-        """Initialise the error."""
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        reason: WaitReason = WaitReason.THROTTLED,
+    ) -> None:
+        """Initialise the error; ``reason`` is the limiter's (ThrottledError)."""
         super().__init__(message)
         self.retry_after = retry_after
+        self.reason = reason
 
 
 class IpBlockedError(_RetryAfterError):
@@ -254,18 +215,7 @@ class RateLimitedError(_RetryAfterError):
 
 
 class ThrottledError(_RetryAfterError):
-    """The limiter held the request back, unsent: ``retry_after`` says when."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        retry_after: float | None = None,
-        reason: WaitReason = WaitReason.THROTTLED,
-    ) -> None:
-        """Initialise the error."""
-        super().__init__(message, retry_after=retry_after)
-        self.reason = reason
+    """The limiter held the request back, unsent, for ``reason``."""
 
 
 class ProviderConnectionError(ProviderError):

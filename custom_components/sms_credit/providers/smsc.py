@@ -158,4 +158,3 @@ SPEC = ProviderSpec(
     build_request=build_request,
     read_answer=read_answer,
 )
-"""The registry entry."""
