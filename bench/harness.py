@@ -139,12 +139,12 @@ def forget_fetch_times(config_dir: Path) -> None:
     answer only stands in when it does not. Dropping them makes sure both
     sides do the same work whatever the windows hold.
     """
-    # Each entry's own file (``sms_credit.<entry ID>``) holds its answer.
-    for path in (config_dir / ".storage").glob("sms_credit.*"):
+    # The entries' files (``sms_credit.entries_<n>``) hold their answers.
+    for path in (config_dir / ".storage").glob("sms_credit.entries_*"):
         document = json.loads(path.read_text(encoding="utf-8"))
-        if isinstance(data := document.get("data"), dict) and "answer" in data:
-            del data["answer"]
-            path.write_text(json.dumps(document), encoding="utf-8")
+        for entry in document["data"]["entries"].values():
+            entry.pop("answer", None)
+        path.write_text(json.dumps(document), encoding="utf-8")
 
 
 def quiet_logging() -> None:

@@ -8,7 +8,7 @@ against the stand-in provider in a child process on 127.0.0.1:
 * ``sms_credit_ref`` (``bench/reference/``), the floor: one coordinator, one
   request, one sensor per entry, and nothing else;
 * with ``--entity-model``, also the reference with the integration's entity
-  model (a device and three entities per entry): what is left between it and
+  model (a device and four entities per entry): what is left between it and
   the integration is the integration's own code.
 
 For each of N = 1, 50 and 500 config entries, every repeat starts a new Home

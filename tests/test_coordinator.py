@@ -15,7 +15,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sms_credit.const import STORAGE_KEY
-from custom_components.sms_credit.store import DATA_STORE
+from custom_components.sms_credit.store import DATA_STORE, entry_file
 from tests.conftest import setup_entry, stored, tick
 from tests.standin import SMSC_PATH, StandinProvider
 
@@ -111,7 +111,7 @@ async def test_limits_survive_a_restart(
     assert standin.requests[SMSC_PATH] == 10
     await hass.config_entries.async_unload(smsc_entry.entry_id)
     await tick(hass, freezer, 2)  # the delayed save runs
-    assert f"sms_credit.{smsc_entry.entry_id}" in hass_storage
+    assert entry_file(smsc_entry.entry_id) in hass_storage
     # A "restart": the in-memory state is gone, only storage remains.
     hass.data.pop(DATA_STORE)
     await hass.config_entries.async_setup(smsc_entry.entry_id)
@@ -268,7 +268,8 @@ async def test_routine_polls_are_stored_lazily_bursts_at_once(
 
     def stored() -> dict[str, Any]:
         # The entry's own file: its record and its login's window.
-        return hass_storage[f"sms_credit.{smsc_entry.entry_id}"]["data"]
+        file = hass_storage[entry_file(smsc_entry.entry_id)]
+        return file["data"]["entries"][smsc_entry.entry_id]
 
     def fetched_at() -> float:
         return float(stored()["answer"]["fetched_at"])

@@ -24,7 +24,7 @@ from pytest_homeassistant_custom_component.common import (
 from custom_components.sms_credit.const import CONF_UPDATE_INTERVAL, DOMAIN, STORAGE_KEY
 from custom_components.sms_credit.helpers import same_account
 from custom_components.sms_credit.providers import PROVIDERS
-from custom_components.sms_credit.store import DATA_STORE, async_get_store
+from custom_components.sms_credit.store import DATA_STORE, async_get_store, entry_file
 from tests.conftest import ENTRY_ID, entry_data, setup_entry, stored, tick
 from tests.standin import SMSC_PATH, StandinProvider
 
@@ -529,7 +529,7 @@ async def test_version_2_moves_into_version_3_and_the_entrys_file(
     hass_storage: dict[str, Any],
     freezer: FrozenDateTimeFactory,
 ) -> None:
-    """Version 2's one file becomes the sites' file and the entry's own file.
+    """Version 2's one file becomes the sites' file and the entries' files.
 
     Nothing is lost on the way, and each file reads back as it was written.
     """
@@ -548,13 +548,17 @@ async def test_version_2_moves_into_version_3_and_the_entrys_file(
     shared = hass_storage[STORAGE_KEY]
     assert (shared["version"], shared["minor_version"]) == (3, 1)
     assert shared["data"] == {"sites": valid_document(now)["sites"]}
-    own = hass_storage[f"sms_credit.{ENTRY_ID}"]
+    own = hass_storage[entry_file(ENTRY_ID)]
     assert own["version"] == 1
     document = valid_document(now)
     assert own["data"] == {
-        "login": LOGIN,
-        **document["logins"][LOGIN],
-        **document["entries"][ENTRY_ID],
+        "entries": {
+            ENTRY_ID: {
+                "login": LOGIN,
+                **document["logins"][LOGIN],
+                **document["entries"][ENTRY_ID],
+            }
+        }
     }
     # A restart reads both back unchanged.
     hass.data.pop(DATA_STORE)
@@ -589,8 +593,8 @@ async def test_restart_during_a_rate_limit_pause_checks_when_it_ends(
 @pytest.mark.parametrize(
     "file",
     [
-        {"version": 2, "minor_version": 1, "key": f"sms_credit.{ENTRY_ID}", "data": {}},
-        {"version": "1", "key": f"sms_credit.{ENTRY_ID}", "data": {}},
+        {"version": 2, "minor_version": 1, "key": entry_file(ENTRY_ID), "data": {}},
+        {"version": "1", "key": entry_file(ENTRY_ID), "data": {}},
         ["not", "a", "file"],
     ],
     ids=["a newer version", "text", "a list"],
@@ -604,10 +608,10 @@ async def test_an_unreadable_entry_file_is_ignored_with_one_warning(
     file: Any,
 ) -> None:
     """The entry's own file unreadable: said once; the entry asks the provider."""
-    hass_storage[f"sms_credit.{ENTRY_ID}"] = file
+    hass_storage[entry_file(ENTRY_ID)] = file
     await setup_entry(hass, smsc_entry)
     assert smsc_entry.state is ConfigEntryState.LOADED
     assert standin.requests[SMSC_PATH] == 1
     warnings = our_warnings(caplog)
     assert len(warnings) == 1, warnings
-    assert f"sms_credit.{ENTRY_ID}) are unreadable" in warnings[0]
+    assert f"{entry_file(ENTRY_ID)}) are unreadable" in warnings[0]

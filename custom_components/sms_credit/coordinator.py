@@ -18,6 +18,7 @@ from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -161,6 +162,15 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         self.fetched_at: float | None = None
         """When ``data`` came from the provider (on the limiters' clock)."""
         self._last_attempt = monotonic()
+        self._options = dict(entry.options)  # applied; see async_apply_options
+        self.device_info = DeviceInfo(
+            configuration_url=self.spec.control_panel(entry.data[CONF_HOST]),
+            entry_type=DeviceEntryType.SERVICE,
+            identifiers={(DOMAIN, entry.entry_id)},
+            manufacturer=self.spec.name,
+            name=entry.title,
+        )
+        """The account's service device, shared by its entities."""
         # Whether the current low period began while this coordinator has
         # been available without a break (see ``newly_low``).
         self._low_began_here = False
@@ -336,7 +346,10 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         long the balance shown may stand in; a new threshold reaches the
         entities at once.
         """
-        seconds = 60.0 * update_interval_minutes(self.config_entry.options)
+        if self.config_entry.options == self._options:
+            return  # another change of the entry (its state, its data)
+        self._options = dict(self.config_entry.options)
+        seconds = 60.0 * update_interval_minutes(self._options)
         if seconds != self._seconds:
             self._seconds = seconds
             due = self._last_attempt + seconds - monotonic()

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from homeassistant.const import CONF_HOST
-from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .const import DOMAIN
 from .coordinator import SmsCreditCoordinator
 
 
@@ -21,14 +18,6 @@ class SmsCreditEntity(CoordinatorEntity[SmsCreditCoordinator]):
     ) -> None:
         """Initialise the entity."""
         super().__init__(coordinator)
-        entry = coordinator.config_entry
-        spec = coordinator.spec
         self.entity_description = description
-        self._attr_unique_id = f"{entry.entry_id}_{description.key}"
-        self._attr_device_info = DeviceInfo(
-            configuration_url=spec.control_panel(entry.data[CONF_HOST]),
-            entry_type=DeviceEntryType.SERVICE,
-            identifiers={(DOMAIN, entry.entry_id)},
-            manufacturer=spec.name,
-            name=entry.title,
-        )
+        self._attr_unique_id = f"{coordinator.config_entry.entry_id}_{description.key}"
+        self._attr_device_info = coordinator.device_info

@@ -20,7 +20,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
-from .coordinator import SmsCreditConfigEntry
+from .coordinator import SmsCreditConfigEntry, SmsCreditCoordinator
 from .entity import SmsCreditEntity
 from .providers import Balance, minor_unit
 
@@ -68,27 +68,28 @@ async def async_setup_entry(
 ) -> None:
     """Add an account's sensors; the credit limit once the provider reports one."""
     coordinator = entry.runtime_data
-    async_add_entities(
-        SmsCreditSensor(coordinator, description) for description in (CREDIT, CURRENCY)
-    )
     # Once reported, the credit limit stays (also across reloads): a limit
     # the provider stops reporting shows as unknown, never as orphaned.
-    added = False
-    registered = er.async_get(hass).async_get_entity_id(
+    added = er.async_get(hass).async_get_entity_id(
         SENSOR_DOMAIN, DOMAIN, f"{entry.entry_id}_{CREDIT_LIMIT.key}"
-    )
+    ) is not None or _reports_a_limit(coordinator)
+    descriptions = (CREDIT, CURRENCY, CREDIT_LIMIT) if added else (CREDIT, CURRENCY)
+    async_add_entities(SmsCreditSensor(coordinator, d) for d in descriptions)
 
     @callback
     def _add_credit_limit() -> None:
         nonlocal added
-        balance = coordinator.data
-        reported = balance is not None and balance.credit_limit is not None
-        if not added and (registered or reported):
+        if not added and _reports_a_limit(coordinator):
             added = True
             async_add_entities([SmsCreditSensor(coordinator, CREDIT_LIMIT)])
 
-    _add_credit_limit()
-    entry.async_on_unload(coordinator.async_add_listener(_add_credit_limit))
+    if not added:
+        entry.async_on_unload(coordinator.async_add_listener(_add_credit_limit))
+
+
+def _reports_a_limit(coordinator: SmsCreditCoordinator) -> bool:
+    """Whether the last answer holds a credit limit."""
+    return coordinator.data is not None and coordinator.data.credit_limit is not None
 
 
 class SmsCreditSensor(SmsCreditEntity, SensorEntity):

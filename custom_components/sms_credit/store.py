@@ -4,10 +4,11 @@ Every fact is kept once, keyed the way the provider applies it: per **site**
 (:class:`SiteLimiter`: an IP block and the failed logins that lead to one,
 which SMSC applies to the source IP) in one small file, written only when a
 site's facts change; per **login** (:class:`RateLimiter`: the request window,
-a rate-limit wait) and per **config entry** (:class:`EntryRecord`) in the
-entry's own file, so one account's refresh rewrites that file alone, whatever
-the number of accounts. Logins typed into flows are kept in memory only. What
-expired is left out of every write.
+a rate-limit wait) and per **config entry** (:class:`EntryRecord`) in one of
+:data:`ENTRY_FILES` files, chosen by the entry's ID. So one account's refresh
+rewrites a sixteenth of the accounts' state, however many there are, and 500
+accounts cost 16 files to read and write, not 500. Logins typed into flows
+are kept in memory only. What expired is left out of every write.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import asyncio
 from dataclasses import dataclass, field
 import sys
 from typing import Any
+import zlib
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
@@ -48,6 +50,12 @@ MAX_TIMESTAMP = 1e11
 MAX_STORED_TIMES = 1000
 """More request or failure times than any limit needs: the list is corrupt."""
 MAX_REFUSALS = 10**6
+ENTRY_FILES = 16
+
+
+def entry_file(entry_id: str) -> str:
+    """The storage key of the file that holds an entry's record (version 1)."""
+    return f"{DOMAIN}.entries_{zlib.crc32(entry_id.encode()) % ENTRY_FILES:x}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +78,7 @@ class Answer:
 class EntryRecord:
     """What is stored of one config entry, with its login's window."""
 
-    store: Store[dict[str, Any]] = field(repr=False)
+    file: _EntryFile = field(repr=False)
     login: str = ""
     answer: Answer | None = None
     rejected: str | None = None
@@ -78,6 +86,16 @@ class EntryRecord:
     refusals: int = 0  # rate-limit refusals in a row
     low_since: float | None = None
     """When the current low-credit period began (wall clock), if one is on."""
+
+
+@dataclass(slots=True)
+class _EntryFile:
+    """One of the entries' files: the records of its entries."""
+
+    store: Store[dict[str, Any]]
+    stored: dict[str, Any]
+    """What it holds of entries not set up since the start (kept as it is)."""
+    records: dict[str, EntryRecord] = field(default_factory=dict)
     save_due: bool = False
 
 
@@ -214,7 +232,7 @@ class _SharedStorage(Store[dict[str, Any]]):
 
         * 1: one record per account, keyed ``provider|base URL|login``: its
           waits are kept, its balances dropped (nothing says they are current).
-        * 2: logins and entries move to each entry's own file when the entry
+        * 2: logins and entries move to the entries' files when each entry
           is next set up (kept in memory until then).
         * newer (after a downgrade): what this release understands is read.
         * anything else: nothing can be trusted.
@@ -282,7 +300,8 @@ class LimitsStore:
         self._sites: dict[str, SiteLimiter] = {}
         self._logins: dict[str, RateLimiter] = {}
         self._entries: dict[str, EntryRecord] = {}
-        # Written by storage version 2, until each entry has its own file.
+        self._files: dict[str, asyncio.Task[_EntryFile]] = {}
+        # Written by storage version 2, until each entry is next set up.
         self.legacy_logins: dict[str, Any] = {}
         self.legacy_entries: dict[str, Any] = {}
         self._written_sites: set[str] = set()
@@ -361,27 +380,44 @@ class LimitsStore:
             record.login = spec.login_key(host, login)  # after a reconfigure
             self.limiter(spec, host, login)
             return record
-        store: Store[dict[str, Any]] = Store(
-            self.hass, 1, f"{DOMAIN}.{entry_id}", private=True
-        )
-        stored = await _async_read(store)
+        file = await self._async_file(entry_file(entry_id))
         reader = _Reader()
-        where = f"{DOMAIN}.{entry_id}"
-        raw = reader.mapping(stored or self.legacy_entries.pop(entry_id, None), where)
+        where = f"{file.store.key}[{entry_id!r}]"
+        stored = file.stored.pop(entry_id, None) or self.legacy_entries.pop(
+            entry_id, None
+        )
+        raw = reader.mapping(stored, where)
         login_key = spec.login_key(host, login)
         if raw.get("login") == login_key:
             self.limiter(spec, host, login, raw)
-        record = self._entries[entry_id] = EntryRecord(
-            store,
+        record = EntryRecord(
+            file,
             login=login_key,
             answer=reader.answer(raw.get("answer"), f"{where}.answer"),
             rejected=reader.rejection(raw.get("rejected"), f"{where}.rejected"),
             refusals=reader.count(raw.get("refusals"), f"{where}.refusals"),
             low_since=reader.timestamp(raw.get("low_since"), f"{where}.low_since"),
         )
+        self._entries[entry_id] = file.records[entry_id] = record
         self.limiter(spec, host, login)
-        reader.warn(where)
+        reader.warn(file.store.key)
         return record
+
+    async def _async_file(self, key: str) -> _EntryFile:
+        """One of the entries' files, read once (its first caller reads it)."""
+        if (task := self._files.get(key)) is None:
+            task = self._files[key] = self.hass.async_create_task(
+                self._async_read_file(key), eager_start=True
+            )
+        return await task
+
+    async def _async_read_file(self, key: str) -> _EntryFile:
+        store: Store[dict[str, Any]] = Store(self.hass, 1, key, private=True)
+        reader = _Reader()
+        data = reader.mapping(await _async_read(store), key)
+        stored = reader.mapping(data.get("entries"), f"{key}.entries")
+        reader.warn(key)
+        return _EntryFile(store, stored)
 
     @callback
     def async_save_entry(self, record: EntryRecord, *, urgent: bool = True) -> None:
@@ -392,10 +428,11 @@ class LimitsStore:
         attempt). Others join the next write, at most a minute later;
         scheduling one does not postpone a write already due.
         """
-        if urgent or not record.save_due:
+        file = record.file
+        if urgent or not file.save_due:
             delay = SAVE_DELAY if urgent else LAZY_SAVE_DELAY
-            record.store.async_delay_save(lambda: self._entry_data(record), delay)
-        record.save_due = True
+            file.store.async_delay_save(lambda: self._file_data(file), delay)
+        file.save_due = True
 
     @callback
     def async_save_sites(self, *, ended: bool = False) -> None:
@@ -411,14 +448,22 @@ class LimitsStore:
     async def async_forget_entry(self, entry_id: str) -> None:
         """Forget a removed entry; the waits of its site and login stay in memory."""
         self.legacy_entries.pop(entry_id, None)
-        if (record := self._entries.pop(entry_id, None)) is None:
-            store: Store[dict[str, Any]] = Store(self.hass, 1, f"{DOMAIN}.{entry_id}")
-        else:
-            store = record.store
-        await store.async_remove()
+        self._entries.pop(entry_id, None)
+        file = await self._async_file(entry_file(entry_id))
+        file.records.pop(entry_id, None)
+        file.stored.pop(entry_id, None)
+        file.store.async_delay_save(lambda: self._file_data(file), SAVE_DELAY)
+
+    def _file_data(self, file: _EntryFile) -> dict[str, Any]:
+        """What one of the entries' files holds now; no entry that is gone."""
+        file.save_due = False
+        known = self.hass.config_entries.async_get_entry
+        entries = {key: raw for key, raw in file.stored.items() if known(key)}
+        for entry_id, record in file.records.items():
+            entries[entry_id] = self._entry_data(record)
+        return {"entries": entries}
 
     def _entry_data(self, record: EntryRecord) -> dict[str, Any]:
-        record.save_due = False
         data: dict[str, Any] = {"login": record.login}
         limiter = self._logins[record.login]  # made with the record
         if history := limiter.history:

@@ -8,7 +8,7 @@ that the real integration is measured against (see ``bench/run.py``).
 Entry data: ``host`` (base URL), ``username`` and ``password_md5``, as the
 real integration stores them. With the option ``same_entities`` (the
 benchmark's ``--entity-model``), an entry gets the real integration's entity
-model instead: a service device with the credit, currency and low-credit
+model instead: a service device with the credit, currency, credit-limit and low-credit
 entities, which tells apart what those entities cost Home Assistant from
 what the real integration's own code costs.
 """

@@ -1,7 +1,7 @@
 """The reference's sensor: the credit, in the account's currency.
 
-With the ``same_entities`` option, also the currency sensor, and both on a
-service device, as in the real integration.
+With the ``same_entities`` option, also the currency and credit-limit
+sensors, all on a service device, as in the real integration.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ async def async_setup_entry(
         [
             DeviceCreditSensor(coordinator, entry),
             CurrencySensor(coordinator, entry),
+            CreditLimitSensor(coordinator, entry),
         ]
     )
 
@@ -104,4 +105,34 @@ class CurrencySensor(CoordinatorEntity[RefCoordinator], SensorEntity):
     @property
     def native_value(self) -> str:
         """Return the currency."""
+        return str(self.coordinator.data["currency"])
+
+
+class CreditLimitSensor(CoordinatorEntity[RefCoordinator], SensorEntity):
+    """The account's credit limit (SMSC's ``credit``: 0 when it leaves it out).
+
+    The real integration adds it for SMSC, whose JSON answer with a currency
+    implies a credit limit: without it the entity models would differ.
+    """
+
+    _attr_has_entity_name = True
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+    _attr_device_class = SensorDeviceClass.MONETARY
+    _attr_state_class = SensorStateClass.TOTAL
+
+    def __init__(self, coordinator: RefCoordinator, entry: RefConfigEntry) -> None:
+        """Initialise the sensor of one config entry."""
+        super().__init__(coordinator)
+        self._attr_unique_id = f"{entry.entry_id}_credit_limit"
+        self._attr_name = "Credit limit"
+        self._attr_device_info = device_info(entry)
+
+    @property
+    def native_value(self) -> Decimal:
+        """Return the credit limit."""
+        return Decimal(str(self.coordinator.data.get("credit", 0)))
+
+    @property
+    def native_unit_of_measurement(self) -> str:
+        """Return the account's currency."""
         return str(self.coordinator.data["currency"])
