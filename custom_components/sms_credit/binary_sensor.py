@@ -43,12 +43,7 @@ async def async_setup_entry(
 
 
 class SmsCreditLowCreditSensor(SmsCreditEntity, BinarySensorEntity):
-    """On while the credit is below the user's threshold.
-
-    Its attributes say which threshold, since when, whether the low period
-    is news (see :attr:`SmsCreditCoordinator.newly_low`), and which sensor
-    shows the credit (its entity ID may be renamed, or in another language).
-    """
+    """On while the credit is below the user's threshold."""
 
     @property
     @override
@@ -59,7 +54,7 @@ class SmsCreditLowCreditSensor(SmsCreditEntity, BinarySensorEntity):
     @property
     @override
     def extra_state_attributes(self) -> Mapping[str, Any]:
-        """The threshold, the low period (when it began, if it is news), the credit."""
+        """The threshold, the low period, the credit sensor (its ID may change)."""
         coordinator = self.coordinator
         credit = er.async_get(self.hass).async_get_entity_id(
             SENSOR_DOMAIN, DOMAIN, f"{coordinator.config_entry.entry_id}_credit"

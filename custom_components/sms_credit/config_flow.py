@@ -1,8 +1,4 @@
-"""Config flow for SMS Credit: add, reauthenticate and reconfigure accounts.
-
-One credentials form, built from the fields the provider declares, serves
-adding and reconfiguring an account; reauthentication asks for its secrets.
-"""
+"""Config flow for SMS Credit: add, reauthenticate and reconfigure accounts."""
 
 from __future__ import annotations
 

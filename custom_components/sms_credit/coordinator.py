@@ -106,11 +106,7 @@ def wait_placeholders(wait: float) -> dict[str, str]:
 
 
 def text_placeholders(spec: ProviderSpec, host: str) -> dict[str, str]:
-    """What the texts may name of the provider and the account's site.
-
-    Its name, the account's control panel, and its rule for blocking an IP
-    address.
-    """
+    """The provider's name, the account's control panel, its IP-block rule."""
     placeholders = {"provider": spec.name, "account_url": spec.control_panel(host)}
     if (rule := spec.site_rule) is not None:
         placeholders |= {

@@ -101,10 +101,7 @@ def usable_base_url(url: object) -> TypeGuard[str]:
 
 
 def account_of(data: Mapping[str, Any]) -> tuple[ProviderSpec, str, str]:
-    """The provider, address and login of entry data (its provider imported).
-
-    Raises ``ValueError`` for data damaged in ``core.config_entries``.
-    """
+    """The provider, address and login of entry data; ``ValueError`` if damaged."""
     spec = PROVIDERS[data[CONF_PROVIDER]]
     try:
         login = data.get(

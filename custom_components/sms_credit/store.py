@@ -14,6 +14,7 @@ are kept in memory only. What expired is left out of every write.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 import sys
 from typing import Any
@@ -102,8 +103,8 @@ class _EntryFile:
 class _Reader:
     """Checks what comes back from ``.storage``: data from outside, too.
 
-    What is invalid is left out and named in :attr:`problems`, so that one
-    warning can list it.
+    Each check reads ``raw[key]``; what is invalid is left out and named
+    (``where.key``) in :attr:`problems`, so that one warning can list it.
     """
 
     def __init__(self) -> None:
@@ -120,68 +121,68 @@ class _Reader:
             return {}
         return {k: v for k, v in value.items() if isinstance(k, str)}
 
-    def timestamp(self, value: object, where: str) -> float | None:
+    def timestamp(self, raw: Mapping[str, Any], key: str, where: str) -> float | None:
         """A finite, non-negative wall-clock time (``None``: absent or invalid)."""
-        if value is None:
+        if (value := raw.get(key)) is None:
             return None
-        if (timestamp := finite(value)) is not None and 0 <= timestamp < MAX_TIMESTAMP:
-            return timestamp
-        self.problems.append(where)
-        return None
+        if (timestamp := _wall_time(value)) is None:
+            self.problems.append(f"{where}.{key}")
+        return timestamp
 
-    def timestamps(self, value: object, where: str) -> list[float]:
+    def timestamps(self, raw: Mapping[str, Any], key: str, where: str) -> list[float]:
         """Wall-clock times; invalid items (``null`` too) are left out."""
-        if value is None:
+        if (value := raw.get(key)) is None:
             return []
         if not isinstance(value, list) or len(value) > MAX_STORED_TIMES:
-            self.problems.append(where)
+            self.problems.append(f"{where}.{key}")
             return []
-        times = [self.timestamp(item, where) for item in value]
-        if None in value:
-            self.problems.append(where)
-        return [time for time in times if time is not None]
+        times = [time for time in map(_wall_time, value) if time is not None]
+        if len(times) < len(value):
+            self.problems.append(f"{where}.{key}")
+        return times
 
-    def monotonic(self, value: object, where: str) -> float:
+    def monotonic(self, raw: Mapping[str, Any], key: str, where: str) -> float:
         """A stored wall-clock time on the limiters' clock (0: none)."""
-        timestamp = self.timestamp(value, where)
+        timestamp = self.timestamp(raw, key, where)
         return 0.0 if timestamp is None else from_wall(timestamp)
 
-    def rejection(self, value: object, where: str) -> str | None:
+    def rejection(self, raw: Mapping[str, Any], key: str, where: str) -> str | None:
         """Why credentials were rejected: a known key (``true``: stored by 0.1)."""
-        if value is None or value is False:
+        if (value := raw.get(key)) is None or value is False:
             return None
         if value is True:
             return REJECTION_INVALID_AUTH  # the cause was not stored then
         if isinstance(value, str) and value in REJECTIONS:
             return value
-        self.problems.append(where)
+        self.problems.append(f"{where}.{key}")
         return None
 
-    def count(self, value: object, where: str) -> int:
+    def count(self, raw: Mapping[str, Any], key: str, where: str) -> int:
         """A small non-negative integer."""
-        if value is None:
+        if (value := raw.get(key)) is None:
             return 0
         if type(value) is int and 0 <= value <= MAX_REFUSALS:
             return value
-        self.problems.append(where)
+        self.problems.append(f"{where}.{key}")
         return 0
 
-    def answer(self, value: object, where: str) -> Answer | None:
+    def answer(self, raw: Mapping[str, Any], key: str, where: str) -> Answer | None:
         """A stored answer, checked as strictly as the provider's own."""
-        if value is None:
+        if raw.get(key) is None:
             return None
-        raw = self.mapping(value, where)
+        where = f"{where}.{key}"
+        stored = self.mapping(raw[key], where)
         try:
-            limit = raw.get("credit_limit")
+            limit = stored.get("credit_limit")
             balance = Balance(
-                parse_amount(raw.get("amount"), "amount"),
-                parse_currency(raw.get("currency")),
+                parse_amount(stored.get("amount"), "amount"),
+                parse_currency(stored.get("currency")),
                 None if limit is None else parse_amount(limit, "credit limit"),
             )
         except MalformedResponseError:
             self.problems.append(where)
             return None
-        fetched_at = self.timestamp(raw.get("fetched_at"), f"{where}.fetched_at")
+        fetched_at = self.timestamp(stored, "fetched_at", where)
         return None if fetched_at is None else Answer(balance, from_wall(fetched_at))
 
     def warn(self, file: str) -> None:
@@ -195,6 +196,12 @@ class _Reader:
                 ", ".join(problems[:5]),
                 ", …" if len(problems) > 5 else "",
             )
+
+
+def _wall_time(value: object) -> float | None:
+    """A finite, non-negative wall-clock time, else ``None``."""
+    time = finite(value)
+    return time if time is not None and 0 <= time < MAX_TIMESTAMP else None
 
 
 async def _async_read(store: Store[dict[str, Any]]) -> dict[str, Any] | None:
@@ -271,9 +278,9 @@ class _SharedStorage(Store[dict[str, Any]]):
                 reader.problems.append(f"version 1 [{key!r}]")
                 continue
             record = reader.mapping(raw, f"version 1 [{key!r}]", nullable=False)
-            paused_until = reader.timestamp(record.get("paused_until"), key)
+            paused_until = reader.timestamp(record, "paused_until", key)
             logins[spec.login_key(host, login)] = {
-                "history": reader.timestamps(record.get("history"), key),
+                "history": reader.timestamps(record, "history", key),
                 "paused_until": paused_until,
             }
             if record.get("pause_reason") == "ip_blocked" and paused_until:
@@ -330,14 +337,9 @@ class LimitsStore:
                 site = reader.mapping(raw, where, nullable=False)
                 self._sites[key] = SiteLimiter(
                     spec.site_rule,
-                    blocked_until=reader.monotonic(
-                        site.get("blocked_until"), f"{where}.blocked_until"
-                    ),
+                    blocked_until=reader.monotonic(site, "blocked_until", where),
                     failed_logins=map(
-                        from_wall,
-                        reader.timestamps(
-                            site.get("failed_logins"), f"{where}.failed_logins"
-                        ),
+                        from_wall, reader.timestamps(site, "failed_logins", where)
                     ),
                 )
             self._written_sites = set(self._sites)
@@ -361,12 +363,8 @@ class LimitsStore:
             raw = reader.mapping(stored or self.legacy_logins.get(key), key)
             limiter = self._logins[key] = RateLimiter(
                 spec.rate_limit,
-                history=map(
-                    from_wall, reader.timestamps(raw.get("history"), f"{key}.history")
-                ),
-                paused_until=reader.monotonic(
-                    raw.get("paused_until"), f"{key}.paused_until"
-                ),
+                history=map(from_wall, reader.timestamps(raw, "history", key)),
+                paused_until=reader.monotonic(raw, "paused_until", key),
                 site=self.site(spec, host),
             )
             reader.warn(STORAGE_KEY)
@@ -393,10 +391,10 @@ class LimitsStore:
         record = EntryRecord(
             file,
             login=login_key,
-            answer=reader.answer(raw.get("answer"), f"{where}.answer"),
-            rejected=reader.rejection(raw.get("rejected"), f"{where}.rejected"),
-            refusals=reader.count(raw.get("refusals"), f"{where}.refusals"),
-            low_since=reader.timestamp(raw.get("low_since"), f"{where}.low_since"),
+            answer=reader.answer(raw, "answer", where),
+            rejected=reader.rejection(raw, "rejected", where),
+            refusals=reader.count(raw, "refusals", where),
+            low_since=reader.timestamp(raw, "low_since", where),
         )
         self._entries[entry_id] = file.records[entry_id] = record
         self.limiter(spec, host, login)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 import socket
+import time
+from types import SimpleNamespace
 
 import aiohttp
 from aiohttp import web
 from hypothesis import given, settings, strategies as st
 import pytest
 
+from custom_components.sms_credit.providers import limiter
 from tests.providers.helpers import AnyPathServer, FakeClock
 from tests.standin import StandinProvider
 
@@ -42,9 +45,13 @@ def _loopback_sockets(socket_enabled: None) -> None:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     """A fake clock shared by the stand-in server and the limiters."""
-    return FakeClock()
+    fake = FakeClock()
+    monkeypatch.setattr(
+        limiter, "time", SimpleNamespace(monotonic=fake, time=time.time)
+    )
+    return fake
 
 
 @pytest.fixture

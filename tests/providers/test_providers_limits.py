@@ -48,7 +48,7 @@ async def test_eleventh_request_in_a_minute_is_not_sent(
 ) -> None:
     """Ten requests pass; the 11th inside 60 s is refused before sending."""
     start = clock()
-    client = smsc(session, standin, RateLimiter(SMSC_LIMIT, clock=clock))
+    client = smsc(session, standin, RateLimiter(SMSC_LIMIT))
     for _ in range(10):
         await client.async_get_balance()
         clock.advance(1)
@@ -63,7 +63,7 @@ async def test_sliding_window_expiry(
     session: aiohttp.ClientSession, standin: StandinProvider, clock: FakeClock
 ) -> None:
     """Each slot frees exactly one period after its request started."""
-    limiter = RateLimiter(SMSC_LIMIT, clock=clock)
+    limiter = RateLimiter(SMSC_LIMIT)
     client = smsc(session, standin, limiter)
     for _ in range(10):
         await client.async_get_balance()
@@ -83,7 +83,7 @@ async def test_fifteenth_concurrent_request_refused(
     session: aiohttp.ClientSession, standin: StandinProvider, clock: FakeClock
 ) -> None:
     """At most 14 requests in flight; the 15th is refused unsent."""
-    limiter = RateLimiter(RateLimit(100, 60, 14), clock=clock)
+    limiter = RateLimiter(RateLimit(100, 60, 14))
     client = smsc(session, standin, limiter)
     standin.smsc_max_per_minute = 100
     standin.pause()
@@ -107,14 +107,14 @@ async def test_history_survives_a_restart(
     session: aiohttp.ClientSession, standin: StandinProvider, clock: FakeClock
 ) -> None:
     """A limiter rebuilt from stored history keeps the earlier requests."""
-    first = RateLimiter(SMSC_LIMIT, clock=clock)
+    first = RateLimiter(SMSC_LIMIT)
     client = smsc(session, standin, first)
     for _ in range(10):
         await client.async_get_balance()
     stored = list(first.history)
     clock.advance(20)
 
-    restarted = RateLimiter(SMSC_LIMIT, clock=clock, history=stored)
+    restarted = RateLimiter(SMSC_LIMIT, history=stored)
     with pytest.raises(ThrottledError) as err:
         await smsc(session, standin, restarted).async_get_balance()
     assert err.value.retry_after == pytest.approx(40)
@@ -131,7 +131,6 @@ async def test_stale_history_dropped_future_history_counts_as_now(
     """
     limiter = RateLimiter(
         SMSC_LIMIT,
-        clock=clock,
         history=[clock() - 61, clock() - 30, clock() + 1000],
     )
     assert limiter.history == (clock() - 30, clock())
@@ -142,7 +141,7 @@ def test_burst_then_clock_stepped_back_keeps_the_window_full(
     clock: FakeClock, step: float
 ) -> None:
     """Ten requests, then the clock goes back: the 11th waits a full period."""
-    limiter = RateLimiter(SMSC_LIMIT, clock=clock, history=[clock()] * 10)
+    limiter = RateLimiter(SMSC_LIMIT, history=[clock()] * 10)
     clock.advance(step)
     assert limiter.wait() == (60.0, WaitReason.THROTTLED)
     clock.advance(59)
@@ -163,13 +162,11 @@ def test_no_wait_longer_than_the_provider_imposes(
     """
     rule = PROVIDERS["smsc"].site_rule
     assert rule is not None
-    site = SiteLimiter(rule, clock=clock, blocked_until=clock() + ahead)
+    site = SiteLimiter(rule, blocked_until=clock() + ahead)
     assert site.wait() == (1800.0, WaitReason.IP_BLOCKED)
-    limiter = RateLimiter(SMSC_LIMIT, clock=clock, paused_until=clock() + ahead)
+    limiter = RateLimiter(SMSC_LIMIT, paused_until=clock() + ahead)
     assert limiter.wait() == (1800.0, WaitReason.RATE_LIMITED)
-    agile = RateLimiter(
-        PROVIDERS["agile"].rate_limit, clock=clock, paused_until=clock() + ahead
-    )
+    agile = RateLimiter(PROVIDERS["agile"].rate_limit, paused_until=clock() + ahead)
     assert agile.wait() == (min(ahead, 86400.0), WaitReason.RATE_LIMITED)
     # Learnt while running: the same ceilings.
     site.block(clock() + ahead * 2)
@@ -179,16 +176,14 @@ def test_no_wait_longer_than_the_provider_imposes(
     assert limiter.wait()[0] == 1800.0
     assert agile.wait()[0] == min(ahead * 2, 86400.0)
     # Without a rule (Agile), a block is capped at a day too.
-    assert SiteLimiter(clock=clock, blocked_until=clock() + ahead).wait()[0] == min(
-        ahead, 86400.0
-    )
+    assert SiteLimiter(blocked_until=clock() + ahead).wait()[0] == min(ahead, 86400.0)
 
 
 def test_failed_logins_from_the_future_count_as_now(clock: FakeClock) -> None:
     """Four failures "from the future" still hold back the fifth login."""
     rule = PROVIDERS["smsc"].site_rule
     assert rule is not None
-    site = SiteLimiter(rule, clock=clock, failed_logins=[clock() + 7200] * 4)
+    site = SiteLimiter(rule, failed_logins=[clock() + 7200] * 4)
     assert site.failed_logins == (clock(),) * 4
     assert site.wait() == (1800.0, WaitReason.FAILED_LOGINS)
 
@@ -196,7 +191,7 @@ def test_failed_logins_from_the_future_count_as_now(clock: FakeClock) -> None:
 def test_running_limiters_ignore_wall_clock_steps(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """By default the limiters run on the monotonic clock.
+    """The limiters run on the monotonic clock.
 
     Stepping the wall clock a year either way changes no wait; the stored
     copies follow the wall clock.
@@ -221,9 +216,9 @@ async def test_a_site_is_shared_by_its_logins(
     session: aiohttp.ClientSession, standin: StandinProvider, clock: FakeClock
 ) -> None:
     """An IP block learnt through one login holds every login of the site."""
-    site = SiteLimiter(PROVIDERS["smsc"].site_rule, clock=clock)
-    first = RateLimiter(SMSC_LIMIT, clock=clock, site=site)
-    other = RateLimiter(SMSC_LIMIT, clock=clock, site=site)
+    site = SiteLimiter(PROVIDERS["smsc"].site_rule)
+    first = RateLimiter(SMSC_LIMIT, site=site)
+    other = RateLimiter(SMSC_LIMIT, site=site)
     standin.block()
     with pytest.raises(IpBlockedError):
         await smsc(session, standin, first).async_get_balance()
@@ -242,8 +237,8 @@ async def test_never_the_fifth_failed_login(
     session: aiohttp.ClientSession, standin: StandinProvider, clock: FakeClock
 ) -> None:
     """Four failed logins at a site: nothing more until the first is 30 min old."""
-    site = SiteLimiter(PROVIDERS["smsc"].site_rule, clock=clock)
-    limiter = RateLimiter(SMSC_LIMIT, clock=clock, site=site)
+    site = SiteLimiter(PROVIDERS["smsc"].site_rule)
+    limiter = RateLimiter(SMSC_LIMIT, site=site)
     wrong = ProviderClient(
         session,
         PROVIDERS["smsc"],
@@ -274,13 +269,13 @@ async def test_a_refusal_pauses_the_login_only(
     session: aiohttp.ClientSession, standin: StandinProvider, clock: FakeClock
 ) -> None:
     """SMSC error 9 pauses its login for a minute; another login goes on."""
-    site = SiteLimiter(PROVIDERS["smsc"].site_rule, clock=clock)
-    limiter = RateLimiter(SMSC_LIMIT, clock=clock, site=site)
+    site = SiteLimiter(PROVIDERS["smsc"].site_rule)
+    limiter = RateLimiter(SMSC_LIMIT, site=site)
     standin.respond_next(200, '{"error": "too many", "error_code": 9}')
     with pytest.raises(RateLimitedError):
         await smsc(session, standin, limiter).async_get_balance()
     assert limiter.wait() == (pytest.approx(60), WaitReason.RATE_LIMITED)
-    assert RateLimiter(SMSC_LIMIT, clock=clock, site=site).wait() == (0.0, None)
+    assert RateLimiter(SMSC_LIMIT, site=site).wait() == (0.0, None)
     clock.advance(30)
     assert limiter.wait()[1] is WaitReason.RATE_LIMITED
     assert len(limiter.history) == 1
@@ -293,7 +288,7 @@ async def test_agile_concurrency(
     session: aiohttp.ClientSession, standin: StandinProvider, clock: FakeClock
 ) -> None:
     """Agile's own ceiling allows two requests at once."""
-    limiter = RateLimiter(PROVIDERS["agile"].rate_limit, clock=clock)
+    limiter = RateLimiter(PROVIDERS["agile"].rate_limit)
     client = ProviderClient(
         session,
         PROVIDERS["agile"],
@@ -319,7 +314,7 @@ async def test_pause_until(
     session: aiohttp.ClientSession, standin: StandinProvider, clock: FakeClock
 ) -> None:
     """A pause (the provider asked to wait) holds every request back."""
-    limiter = RateLimiter(SMSC_LIMIT, clock=clock)
+    limiter = RateLimiter(SMSC_LIMIT)
     limiter.pause_until(clock() + 100)
     limiter.pause_until(clock() + 10)  # never shortens
     with pytest.raises(ThrottledError) as err:
@@ -331,8 +326,8 @@ async def test_pause_until(
     assert standin.requests[SMSC_PATH] == 1
 
 
-async def test_default_clock_is_monotonic() -> None:
-    """Without a clock the limiter uses the monotonic clock.
+async def test_the_clock_is_monotonic() -> None:
+    """Unless a test patches it, the limiter runs on the monotonic clock.
 
     Stored, its times are wall-clock times.
     """
@@ -346,7 +341,7 @@ async def test_default_clock_is_monotonic() -> None:
 
 def test_the_longest_wait_gives_the_reason(clock: FakeClock) -> None:
     """A full window and a longer pause: the pause is what the caller waits for."""
-    limiter = RateLimiter(SMSC_LIMIT, clock=clock, history=[clock()] * 10)
+    limiter = RateLimiter(SMSC_LIMIT, history=[clock()] * 10)
     assert limiter.wait() == (pytest.approx(60), WaitReason.THROTTLED)
     limiter.pause_until(clock() + 100)
     assert limiter.wait() == (pytest.approx(100), WaitReason.RATE_LIMITED)

@@ -148,7 +148,7 @@ async def test_no_secret_leaks(
         server, url = await _bad_http_server(reply)
         async with server:
             await collect(client(url))
-    limiter = RateLimiter(RateLimit(1, 60, 1), clock=clock, history=[clock()])
+    limiter = RateLimiter(RateLimit(1, 60, 1), history=[clock()])
     await collect(client(any_path.url, limiter=limiter))
 
     assert len(errors) == len(ECHOES) + 3 + len(BROKEN_REPLIES)

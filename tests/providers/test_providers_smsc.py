@@ -459,7 +459,7 @@ async def test_backup_hosts_used_on_connection_failure(
     closed_url: str,
 ) -> None:
     """One backup per check, the next one each time; each attempt counts."""
-    limiter = RateLimiter(SMSC_RATE_LIMIT, clock=clock)
+    limiter = RateLimiter(SMSC_RATE_LIMIT)
     client = make_client(
         session, closed_url, backups=[standin.url, closed_url], limiter=limiter
     )

@@ -1,7 +1,6 @@
 """Balance APIs of SMS gateways: declared providers, one client for all.
 
-A library of its own: it needs only ``aiohttp`` (the caller passes the
-session) and raises only :class:`ProviderError` subclasses.
+A library of its own: it needs only ``aiohttp`` (the caller passes the session).
 """
 
 from __future__ import annotations
@@ -10,6 +9,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import nullcontext
 from dataclasses import replace
 from importlib import import_module
+from itertools import cycle
 import logging
 import re
 
@@ -126,7 +126,7 @@ class ProviderClient:
             spec.build_request(url, auth_method, credentials)
             for url in (self.host, *spec.backups(self.host))
         ]
-        self._next_backup = 0
+        self._backups = cycle(self._requests[1:])
         secrets = {credentials[f.key] for f in method.fields if f.secret}
         for request in self._requests:
             authorization = header(request.headers, "Authorization") or ""
@@ -169,22 +169,17 @@ class ProviderClient:
 
     async def _async_fetch(self) -> Balance:
         """Ask the main site, else the next of its backups in turn (one per check)."""
-        main, *backups = self._requests
         try:
-            response = await self._async_send(main)
+            response = await self._async_send(self._requests[0])
         except ProviderConnectionError as err:
-            if not backups:
+            if (backup := next(self._backups, None)) is None:
                 raise
-            backup = backups[self._next_backup % len(backups)]
-            self._next_backup += 1
             try:
                 response = await self._async_send(backup)
             except ThrottledError:
                 raise err from None  # the main site's failure: nothing was learnt
         balance = self.spec.read_answer(response)
-        if self.spec.currency:
-            balance = replace(balance, currency=self.spec.currency)
-        return balance
+        return replace(balance, currency=self.spec.currency or balance.currency)
 
     async def _async_send(self, request: Request) -> Response:
         """Send one request once the rate limiter (if any) allowed it."""

@@ -71,11 +71,7 @@ def json_object(body: bytes | str) -> dict[str, object]:
 
 
 def json_answer(response: Response) -> dict[str, object]:
-    """The JSON object of a provider that errs with HTTP statuses.
-
-    A 429 is a ``RateLimitedError`` (its ``Retry-After`` honoured); a 2XX
-    must hold a JSON object; any other status gives its object or ``{}``.
-    """
+    """The JSON object of a provider that errs with HTTP statuses (else ``{}``)."""
     if response.status == 429:
         retry_after = parse_retry_after(header(response.headers, "Retry-After"))
         raise RateLimitedError("rate limited (HTTP 429)", retry_after=retry_after)

@@ -6,7 +6,7 @@ the clocks did, no wait exceeds the longest the provider imposes.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 import time
 
@@ -25,7 +25,7 @@ from .models import (
 
 
 def monotonic() -> float:
-    """The limiters' clock (looked up at each call: tests patch it)."""
+    """The limiters' clock (``time`` is looked up at each call: tests patch it)."""
     return time.monotonic()
 
 
@@ -62,17 +62,15 @@ class SiteLimiter:
         self,
         rule: SiteRule | None = None,
         *,
-        clock: Callable[[], float] | None = None,
         blocked_until: float = 0.0,
         failed_logins: Iterable[float] = (),
     ) -> None:
         """Initialise, optionally with what an earlier run stored."""
         self.rule = rule
-        self._clock = clock or monotonic
         self.longest_block = rule.longest_block if rule else MAX_RETRY_AFTER
         self.blocked_until = blocked_until
         self._failures = sorted(failed_logins)
-        self._prune(self._clock())
+        self._prune(monotonic())
 
     def _prune(self, now: float) -> tuple[float, ...]:
         self.blocked_until = min(self.blocked_until, now + self.longest_block)
@@ -81,23 +79,23 @@ class SiteLimiter:
     @property
     def failed_logins(self) -> tuple[float, ...]:
         """Times of the failed logins inside the provider's window."""
-        return self._prune(self._clock())
+        return self._prune(monotonic())
 
     def block(self, until: float) -> None:
         """The provider blocked the address; never shortens a block."""
         self.blocked_until = max(self.blocked_until, until)
-        self._prune(self._clock())
+        self._prune(monotonic())
 
     def record(self, error: ProviderError | None) -> None:
         """Learn what an answer says the provider imposes on this address."""
         if isinstance(error, IpBlockedError):
-            self.block(self._clock() + (error.retry_after or DEFAULT_RETRY_AFTER))
+            self.block(monotonic() + (error.retry_after or DEFAULT_RETRY_AFTER))
         elif isinstance(error, AuthenticationError) and self.rule is not None:
-            self._failures.append(self._clock())
+            self._failures.append(monotonic())
 
     def wait(self) -> tuple[float, WaitReason | None]:
         """Seconds until a request may go to this site, and why not now."""
-        now = self._clock()
+        now = monotonic()
         self._prune(now)
         if self.blocked_until > now:
             return self.blocked_until - now, WaitReason.IP_BLOCKED
@@ -110,29 +108,23 @@ class SiteLimiter:
 
 
 class RateLimiter:
-    """One login's request window and requests in flight, and the waits asked.
-
-    :meth:`acquire` raises :class:`ThrottledError` (when, why) rather than
-    cross a ceiling or a wait; every request that starts counts.
-    """
+    """One login's request window and requests in flight, and the waits asked."""
 
     def __init__(
         self,
         rate_limit: RateLimit,
         *,
-        clock: Callable[[], float] | None = None,
         history: Iterable[float] = (),
         paused_until: float = 0.0,
         site: SiteLimiter | None = None,
     ) -> None:
         """Initialise the limiter, optionally with what an earlier run stored."""
         self.rate_limit = rate_limit
-        self._clock = clock or monotonic
         self._starts = sorted(history)
         self.in_flight = 0
         self.paused_until = paused_until
-        self.site = site or SiteLimiter(clock=self._clock)
-        self._prune(self._clock())
+        self.site = site or SiteLimiter()
+        self._prune(monotonic())
 
     def _prune(self, now: float) -> tuple[float, ...]:
         self.paused_until = min(self.paused_until, now + self.rate_limit.longest_pause)
@@ -141,32 +133,30 @@ class RateLimiter:
     @property
     def history(self) -> tuple[float, ...]:
         """Start times of the requests inside the current window."""
-        return self._prune(self._clock())
+        return self._prune(monotonic())
 
     def pause_until(self, when: float) -> None:
         """Send nothing before ``when`` (same clock); never shortens a pause."""
         self.paused_until = max(self.paused_until, when)
-        self._prune(self._clock())
+        self._prune(monotonic())
 
     def wait(self) -> tuple[float, WaitReason | None]:
         """Seconds until a request may start, and why not now (``None``: now)."""
-        now = self._clock()
+        now = monotonic()
         limit = self.rate_limit
         self._prune(now)
+        full = _until_fewer(self._starts, limit.max_requests, limit.period, now)
         wait, reason = max(  # the longest wait; the first of equal ones
             self.site.wait(),
             (self.paused_until - now, WaitReason.RATE_LIMITED),
-            (
-                _until_fewer(self._starts, limit.max_requests, limit.period, now),
-                WaitReason.THROTTLED,
-            ),
+            (full, WaitReason.THROTTLED),
             key=lambda pair: pair[0],
         )
         return (wait, reason) if wait > 0 else (0.0, None)
 
     @asynccontextmanager
     async def acquire(self) -> AsyncIterator[None]:
-        """Reserve a slot for one request, or raise :class:`ThrottledError`."""
+        """Count one request that starts, or raise :class:`ThrottledError`."""
         wait, reason = self.wait()
         if reason is not None:
             raise ThrottledError(
@@ -178,7 +168,7 @@ class RateLimiter:
             raise ThrottledError(
                 "too many requests in flight for this login", retry_after=1.0
             )
-        self._starts.append(self._clock())
+        self._starts.append(monotonic())
         self.in_flight += 1
         try:
             yield
@@ -188,5 +178,5 @@ class RateLimiter:
     def record(self, error: ProviderError | None) -> None:
         """Learn what an answer (``None``: a good one) says the provider imposes."""
         if isinstance(error, RateLimitedError):
-            self.pause_until(self._clock() + (error.retry_after or DEFAULT_RETRY_AFTER))
+            self.pause_until(monotonic() + (error.retry_after or DEFAULT_RETRY_AFTER))
         self.site.record(error)

@@ -30,7 +30,11 @@ class Balance:
 
 @dataclass(frozen=True, slots=True)
 class CredentialField:
-    """A login's value: stored as ``key``, typed as ``label`` (and ``transform``)."""
+    """A login's value: stored as ``key``, typed as ``label`` (and ``transform``).
+
+    The label ``name`` declares a field that only names the account in Home
+    Assistant and is never sent: the secrets are then the account's identity.
+    """
 
     key: str
     secret: bool = False
