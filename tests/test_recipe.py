@@ -33,11 +33,10 @@ from custom_components.sms_credit.const import (
 )
 from custom_components.sms_credit.diagnostics import async_get_config_entry_diagnostics
 from custom_components.sms_credit.providers import (
+    API_KEY_LOGIN,
     REGISTRY,
     AuthenticationError,
-    AuthMethod,
     Balance,
-    CredentialField,
     ProviderServerError,
     ProviderSpec,
     RateLimitedError,
@@ -92,16 +91,7 @@ SPEC = ProviderSpec(
     key="example",
     name="Example SMS",
     sites=(Site("https://api.example.com"),),
-    auth_methods=(
-        AuthMethod(
-            "api_key",
-            (
-                CredentialField("username", label="name"),
-                CredentialField("api_key", secret=True),
-            ),
-            account_field="username",
-        ),
-    ),
+    auth_methods=(API_KEY_LOGIN,),
     panel_url="https://example.com/account",
     build_request=build_request,
     read_answer=read_answer,

@@ -40,7 +40,6 @@ from .helpers import (
     create_client,
     entry_title,
     host_option,
-    names_only,
     same_account,
     secret_keys,
     valid_base_url,
@@ -117,11 +116,6 @@ def _unfit(method: AuthMethod, user_input: Mapping[str, Any]) -> dict[str, str]:
         if isinstance(value := user_input.get(field.form_key), str)
         and _UNFIT.search(value)
     }
-
-
-def _account_key(method: AuthMethod) -> str:
-    """The form key of the field that names the account."""
-    return next(f.form_key for f in method.fields if f.key == method.account_field)
 
 
 def _choice(
@@ -377,11 +371,11 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
         self, data: Mapping[str, Any], entry: ConfigEntry | None
     ) -> dict[str, str]:
         """On reconfigure, another login is another account: to add, not to change."""
-        if entry is None or names_only(self._method):
+        if entry is None or self._method.names_only:
             return {}
         if account_name(data).casefold() == account_name(entry.data).casefold():
             return {}
-        return {_account_key(self._method): "wrong_account"}
+        return {self._method.account.form_key: "wrong_account"}
 
     @callback
     def _abort_if_same_account(
@@ -410,7 +404,7 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
         try:
             client = create_client(async_get_clientsession(self.hass), data, limiter)
         except ValueError:  # a login the provider's protocol cannot carry
-            return {_account_key(self._method): "invalid_credentials"}
+            return {self._method.account.form_key: "invalid_credentials"}
         try:
             self._balance = await client.async_get_balance()
         except ThrottledError as err:

@@ -68,16 +68,6 @@ def secret_keys(spec: ProviderSpec) -> frozenset[str]:
     )
 
 
-def names_only(method: AuthMethod) -> bool:
-    """Whether the account field only names the account (it is never sent).
-
-    The credentials are then its identity: another name is the same account.
-    """
-    return (
-        next(f for f in method.fields if f.key == method.account_field).label == "name"
-    )
-
-
 def account_name(data: Mapping[str, Any]) -> str:
     """Return the account's public name (its login) from entry data."""
     return str(data[auth_method(data).account_field]).strip()
@@ -128,7 +118,7 @@ def same_account(one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
         PROVIDERS[one[CONF_PROVIDER]],
         (auth_method(one), auth_method(other)),
     )
-    if names_only(methods[0]) or names_only(methods[1]):
+    if methods[0].names_only or methods[1].names_only:
         return methods[0] == methods[1] and all(
             str(one.get(key, "")).strip() == str(other.get(key, "")).strip()
             for key in secret_keys(spec)

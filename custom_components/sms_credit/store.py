@@ -386,8 +386,8 @@ class LimitsStore:
         )
         raw = reader.mapping(stored, where)
         login_key = spec.login_key(host, login)
-        if raw.get("login") == login_key:
-            self.limiter(spec, host, login, raw)
+        # Its window, as written with the record (not after a reconfigure).
+        self.limiter(spec, host, login, raw if raw.get("login") == login_key else None)
         record = EntryRecord(
             file,
             login=login_key,
@@ -397,7 +397,6 @@ class LimitsStore:
             low_since=reader.timestamp(raw, "low_since", where),
         )
         self._entries[entry_id] = file.records[entry_id] = record
-        self.limiter(spec, host, login)
         reader.warn(file.store.key)
         return record
 

@@ -15,11 +15,10 @@ from aiohttp import web
 import pytest
 
 from custom_components.sms_credit.providers import (
+    API_KEY_LOGIN,
     PROVIDERS,
     AuthenticationError,
-    AuthMethod,
     Balance,
-    CredentialField,
     MalformedResponseError,
     ProviderClient,
     ProviderConnectionError,
@@ -67,16 +66,7 @@ SPEC = ProviderSpec(
     key="example",
     name="Example SMS",
     sites=(Site("https://api.example.com"),),
-    auth_methods=(
-        AuthMethod(
-            "api_key",
-            (
-                CredentialField("username", label="name"),
-                CredentialField("api_key", secret=True),
-            ),
-            account_field="username",
-        ),
-    ),
+    auth_methods=(API_KEY_LOGIN,),
     panel_url="https://example.com/account",
     build_request=build_request,
     read_answer=read_answer,

@@ -24,6 +24,7 @@ from ._parse import (
 )
 from .limiter import RateLimiter as RateLimiter, SiteLimiter as SiteLimiter
 from .models import (
+    API_KEY_LOGIN as API_KEY_LOGIN,
     AuthenticationError as AuthenticationError,
     AuthMethod as AuthMethod,
     Balance as Balance,
@@ -121,7 +122,7 @@ class ProviderClient:
         for field in method.fields:
             if not credentials.get(field.key, "").strip():
                 raise ValueError(f"the {field.key!r} credential is required")
-        self.account = credentials[method.account_field].strip()
+        self.account = credentials[method.account.key].strip()
         self._requests = [
             spec.build_request(url, auth_method, credentials)
             for url in (self.host, *spec.backups(self.host))

@@ -11,6 +11,7 @@ import aiohttp
 
 from ._parse import describe, json_answer, parse_amount, parse_code
 from .models import (
+    API_KEY_LOGIN,
     AuthenticationError,
     AuthMethod,
     Balance,
@@ -64,14 +65,7 @@ SPEC = ProviderSpec(
             (CredentialField("username"), CredentialField("password", secret=True)),
             account_field="username",
         ),
-        AuthMethod(
-            "api_key",
-            (
-                CredentialField("username", label="name"),
-                CredentialField("api_key", secret=True),
-            ),
-            account_field="username",
-        ),
+        API_KEY_LOGIN,
     ),
     currency="EUR",
     panel_url="https://secure.agiletelecom.com/",

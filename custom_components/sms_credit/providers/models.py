@@ -55,6 +55,30 @@ class AuthMethod:
     fields: tuple[CredentialField, ...]
     account_field: str
 
+    @property
+    def account(self) -> CredentialField:
+        """The field that names the account."""
+        return next(f for f in self.fields if f.key == self.account_field)
+
+    @property
+    def names_only(self) -> bool:
+        """Whether the account field only names the account (its label is ``name``).
+
+        It is never sent: the secrets are then the account's identity.
+        """
+        return self.account.label == "name"
+
+
+API_KEY_LOGIN = AuthMethod(
+    "api_key",
+    (
+        CredentialField("username", label="name"),
+        CredentialField("api_key", secret=True),
+    ),
+    account_field="username",
+)
+"""An API key alone; the login only names the account in Home Assistant."""
+
 
 @dataclass(frozen=True, slots=True)
 class Site:

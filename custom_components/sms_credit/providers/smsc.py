@@ -22,6 +22,7 @@ import re
 
 from ._parse import describe, json_answer, parse_amount, parse_code, parse_currency
 from .models import (
+    API_KEY_LOGIN,
     AuthenticationError,
     AuthMethod,
     Balance,
@@ -138,14 +139,7 @@ SPEC = ProviderSpec(
             ),
             account_field="username",
         ),
-        AuthMethod(
-            "api_key",
-            (
-                CredentialField("username", label="name"),
-                CredentialField("api_key", secret=True),
-            ),
-            account_field="username",
-        ),
+        API_KEY_LOGIN,
     ),
     rate_limit=RateLimit(
         max_requests=10, period=60, max_concurrent=14, longest_pause=IP_BLOCK_SECONDS
