@@ -81,8 +81,11 @@ import base64
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Mapping
 import contextlib
+import copy
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 import hashlib
+import json
 import math
 import time
 from typing import Any
@@ -98,6 +101,7 @@ SMSC_BLOCK_SECONDS = 1800.0
 SMSC_MAX_IN_FLIGHT = 15  # the 15th request of one login at once is refused
 
 ARRIVED = web.RequestKey("arrived", float)
+PROVIDER = web.RequestKey("provider", str)
 
 SMSC_ERRORS = {
     1: "parameters error",
@@ -118,6 +122,12 @@ class Account:
     currency: str = "RUR"
     allowed_ips: list[str] | None = None
     """The account's own allow-list (``None``: every IP)."""
+    key_sid: str | None = None
+    """Twilio: the SID of the account's API key (``api_key`` its secret)."""
+    denied: bool = False
+    """The key lacks the permission to read the balance."""
+    sub_account: bool = False
+    """Twilio: a sub-account, which has no balance of its own."""
 
 
 @dataclass(frozen=True)
@@ -160,6 +170,8 @@ OUTCOMES = (
     "not_allowed",  # Agile: the IP is not on the allow-list (403)
     "blocked",  # SMSC error 4
     "rate_limited",  # SMSC error 9, Agile 429
+    "denied",  # the key lacks the permission to read the balance
+    "no_balance",  # Twilio: a sub-account
     "bad_request",  # no credentials at all
     "forced",  # an answer queued with respond_next
     "reset",  # the connection was closed without an answer
@@ -176,6 +188,183 @@ class Forced:
     headers: Mapping[str, str] = field(default_factory=dict)
     action: str = "answer"  # or "reset", "hang"
     outcome: str = "forced"  # what it stands for in the log (one of OUTCOMES)
+
+
+@dataclass(frozen=True)
+class Emulation:
+    """How one of the providers beyond SMSC and Agile answers, as documented.
+
+    ``credentials`` reads (login, secret) from a request: the login names
+    the account, or is ``""`` where the secret (a key) alone does. The
+    answers are (status, body, headers) for a rejected login, a key that
+    lacks the permission, an IP off the allow-list (where documented), a
+    sub-account, and too many requests.
+    """
+
+    path: str
+    credentials: Callable[[web.Request], tuple[str, str]]
+    balance: Callable[[str, Account], Any]
+    rejected: tuple[int, Any]
+    denied: tuple[int, Any]
+    rate_limited: tuple[int, Any, Mapping[str, str]]
+    not_allowed: tuple[int, Any] | None = None
+    no_balance: tuple[int, Any] | None = None
+
+
+def _basic(request: web.Request) -> tuple[str, str]:
+    login, password = _basic_credentials(request.headers.get("Authorization", ""))
+    return login, password or ""
+
+
+def _twilio_error(status: int, code: int, message: str) -> tuple[int, Any]:
+    more = f"https://www.twilio.com/docs/errors/{code}"
+    return status, {
+        "code": code,
+        "message": message,
+        "more_info": more,
+        "status": status,
+    }
+
+
+def _clicksend(status: int, code: str, message: str) -> tuple[int, Any]:
+    return status, {
+        "http_code": status,
+        "response_code": code,
+        "response_msg": message,
+        "data": None,
+    }
+
+
+def _telnyx(status: int, code: str, title: str) -> tuple[int, Any]:
+    meta = {"url": f"https://developers.telnyx.com/docs/overview/errors/{code}"}
+    return status, {"errors": [{"code": code, "title": title, "meta": meta}]}
+
+
+EMULATIONS: dict[str, Emulation] = {
+    # Twilio: Basic SID:token or keySID:secret; strings; code 20003/20429.
+    "twilio": Emulation(
+        "/2010-04-01/Accounts/{sid}/Balance.json",
+        _basic,
+        lambda sid, a: {
+            "currency": a.currency,
+            "balance": a.balance,
+            "account_sid": sid,
+        },
+        _twilio_error(401, 20003, "Authenticate"),
+        _twilio_error(403, 70051, "Authorization Failed"),
+        (*_twilio_error(429, 20429, "Too Many Requests"), {}),
+        no_balance=_twilio_error(
+            404, 20404, "The requested resource /Balance.json was not found"
+        ),
+    ),
+    # ClickSend: Basic API username:key; an envelope; the balance a string.
+    "clicksend": Emulation(
+        "/v3/account",
+        _basic,
+        lambda login, a: {
+            "http_code": 200,
+            "response_code": "SUCCESS",
+            "response_msg": "Here's your account.",
+            "data": {
+                "username": login,
+                "balance": f"{Decimal(a.balance):.6f}",
+                "_currency": {
+                    "currency_name_short": a.currency,
+                    "currency_prefix_d": "$",
+                    "currency_prefix_c": "c",
+                    "currency_name_long": a.currency,
+                },
+            },
+        },
+        _clicksend(
+            401, "UNAUTHORIZED", "Authentication credentials were missing or incorrect"
+        ),
+        _clicksend(403, "FORBIDDEN", "Resource forbidden."),
+        (*_clicksend(429, "TOO_MANY_REQUESTS", "Rate Limit Exceeded."), {}),
+    ),
+    # Vonage: Basic key:secret; a JSON number in EUR; RFC 7807 for a 429.
+    "vonage": Emulation(
+        "/account/get-balance",
+        _basic,
+        lambda _login, a: {"value": Decimal(a.balance), "autoReload": False},
+        (401, {"error-code": "401", "error-code-label": "authentication failed"}),
+        (403, {"type": "about:blank", "title": "Forbidden", "detail": "denied"}),
+        (429, {"type": "about:blank", "title": "Throttled", "detail": "too many"}, {}),
+    ),
+    # seven.io: X-Api-Key; a refusal is a bare integer (900, 902, 903).
+    "seven": Emulation(
+        "/api/balance",
+        lambda request: ("", request.headers.get("X-Api-Key", "")),
+        lambda _login, a: {"amount": Decimal(a.balance), "currency": a.currency},
+        (200, "900"),
+        (200, "902"),
+        (429, "", {}),
+        not_allowed=(200, "903"),
+    ),
+    # Telnyx: Bearer key; decimal strings and the credit limit; 10009-10011.
+    "telnyx": Emulation(
+        "/v2/balance",
+        lambda request: (
+            "",
+            request.headers.get("Authorization", "").removeprefix("Bearer "),
+        ),
+        lambda _login, a: {
+            "data": {
+                "record_type": "balance",
+                "pending": "0.00",
+                "balance": a.balance,
+                "credit_limit": a.credit,
+                "available_credit": str(Decimal(a.balance) + Decimal(a.credit)),
+                "currency": a.currency,
+            }
+        },
+        _telnyx(401, "10009", "Authentication failed"),
+        _telnyx(403, "10010", "Authorization failed"),
+        (
+            *_telnyx(429, "10011", "Too many requests"),
+            {
+                "x-ratelimit-limit": "10",
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-reset": "30",
+            },
+        ),
+    ),
+    # 46elks: Basic API username:password; the balance in 1/10 000.
+    "elks46": Emulation(
+        "/a1/me",
+        _basic,
+        lambda login, a: {
+            "id": "u0123456789abcdef0123456789abcdef",
+            "displayname": login,
+            "currency": a.currency,
+            "balance": int(Decimal(a.balance) * 10000),
+            "creditalert": 200000,
+        },
+        (401, "Invalid API credentials"),
+        (403, "Forbidden"),
+        (429, "Too many requests", {}),
+    ),
+}
+"""The providers beyond SMSC and Agile, by their keys in the registry."""
+
+DEMO_ACCOUNTS: dict[str, dict[str, Account]] = {
+    "twilio": {
+        "AC0123456789abcdef0123456789abcdef": Account(
+            "demo-auth-token",
+            api_key="demo-key-secret",
+            key_sid="SK0123456789abcdef0123456789abcdef",
+            currency="USD",
+        )
+    },
+    "clicksend": {"demo": Account("demo-clicksend-key", currency="AUD")},
+    "vonage": {"demo": Account("demo-vonage-secret", currency="EUR")},
+    "seven": {"demo": Account("", api_key="demo-seven-key", currency="EUR")},
+    "telnyx": {
+        "demo": Account("", api_key="KEY_demo", currency="USD", credit="100.00")
+    },
+    "elks46": {"demo": Account("demo-elks-password", currency="SEK")},
+}
+"""The demo accounts (README): login → account; a key alone for seven, Telnyx."""
 
 
 def _md5(text: str) -> str:
@@ -210,6 +399,14 @@ class StandinProvider:
         self.allowed_ips: list[str] | None = None
         self.smsc_max_per_minute = SMSC_REQUESTS_PER_MINUTE
         self.agile_max_per_minute: int | None = None
+        # Every provider's accounts by login (SMSC and Agile: the two above).
+        self.accounts: dict[str, dict[str, Account]] = {
+            "smsc": self.smsc_accounts,
+            "agile": self.agile_accounts,
+            **copy.deepcopy(DEMO_ACCOUNTS),
+        }
+        # Requests per minute a login may make at the others (None: no limit).
+        self.max_per_minute: dict[str, int | None] = dict.fromkeys(EMULATIONS)
         self.delay = 0.0
         self.hang_seconds = 60.0
         self.hanging = 0  # requests held by a forced "hang" now
@@ -229,6 +426,7 @@ class StandinProvider:
         # Requests that arrived while their IP was blocked (each prolonged it).
         self.during_block: Counter[str] = Counter()
         self._agile_windows: dict[str, deque[float]] = {}
+        self._windows: dict[tuple[str, str], deque[float]] = {}
         # Requests of one login in flight now, and the most ever seen.
         self.in_flight: Counter[str] = Counter()
         self.most_in_flight: Counter[str] = Counter()
@@ -238,8 +436,10 @@ class StandinProvider:
         self._runner: web.AppRunner | None = None
         self.url = ""
         self.app = web.Application()
-        self.app.router.add_route("*", SMSC_PATH, self._wrap(self._smsc))
-        self.app.router.add_get(AGILE_PATH, self._wrap(self._agile))
+        self.app.router.add_route("*", SMSC_PATH, self._wrap(self._smsc, "smsc"))
+        self.app.router.add_get(AGILE_PATH, self._wrap(self._agile, "agile"))
+        for key, emulation in EMULATIONS.items():
+            self.app.router.add_get(emulation.path, self._wrap(self._beyond, key))
         self.app.router.add_get("/_standin/state", self._get_state)
         self.app.router.add_post("/_standin/state", self._post_state)
         self.app.router.add_post("/_standin/respond_next", self._post_respond_next)
@@ -312,6 +512,7 @@ class StandinProvider:
         self._smsc_blocked_until.clear()
         self.during_block.clear()
         self._agile_windows.clear()
+        self._windows.clear()
         self.seen.clear()
         self.log.clear()
         self.requests.clear()
@@ -319,9 +520,12 @@ class StandinProvider:
     # Request handling common to both providers
 
     def _wrap(
-        self, handler: Callable[[web.Request, dict[str, str]], web.Response]
+        self,
+        handler: Callable[[web.Request, dict[str, str]], web.Response],
+        provider: str,
     ) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def handle(request: web.Request) -> web.Response:
+            request[PROVIDER] = provider
             form = {}
             if request.method == "POST":
                 form = {k: str(v) for k, v in (await request.post()).items()}
@@ -391,6 +595,8 @@ class StandinProvider:
 
     def _login_of(self, request: web.Request, params: Mapping[str, str]) -> str:
         """The login a request names (``""``: none known)."""
+        if (provider := request[PROVIDER]) in EMULATIONS:
+            return self._beyond_account(provider, request)[0]
         if request.path == SMSC_PATH:
             if apikey := params.get("apikey"):
                 accounts = self.smsc_accounts.items()
@@ -419,7 +625,7 @@ class StandinProvider:
         self.log.append(
             Exchange(
                 request.get(ARRIVED, self.clock()),
-                "smsc" if request.path == SMSC_PATH else "agile",
+                request[PROVIDER],
                 _site_of(request),
                 request.remote or "",
                 login,
@@ -474,9 +680,7 @@ class StandinProvider:
 
         Requests with the old key are still logged under ``login``.
         """
-        account = (self.smsc_accounts if provider == "smsc" else self.agile_accounts)[
-            login
-        ]
+        account = self.accounts[provider][login]
         if password is not None:
             account.password = password
         if api_key is not None:
@@ -618,13 +822,89 @@ class StandinProvider:
             status=401, headers={"WWW-Authenticate": 'Basic realm="Agile"'}
         )
 
+    # The providers beyond SMSC and Agile
+
+    def _beyond_account(
+        self, provider: str, request: web.Request
+    ) -> tuple[str, Account | None]:
+        """The login a request names and its account, if the secret is right.
+
+        A key alone names its account; a retired key still names its old one.
+        """
+        login, secret = EMULATIONS[provider].credentials(request)
+        accounts = self.accounts[provider]
+        if provider == "twilio":  # the Account SID in the path; its token or a key
+            sid = request.match_info.get("sid", "")
+            account = accounts.get(sid)
+            if account is None:
+                return sid, None
+            pairs = ((sid, account.password), (account.key_sid, account.api_key))
+            return sid, account if (login, secret) in pairs else None
+        if login:
+            account = accounts.get(login)
+            return login, account if account and account.password == secret else None
+        for name, account in accounts.items():
+            if secret and account.api_key == secret:
+                return name, account
+        return self._retired_keys.get(secret, ""), None
+
+    def _beyond(self, request: web.Request, _params: dict[str, str]) -> web.Response:
+        """Answer as the provider documents: its paths, login, bodies and errors."""
+        provider = request[PROVIDER]
+        emulation = EMULATIONS[provider]
+        login, account = self._beyond_account(provider, request)
+
+        def answer(
+            outcome: str,
+            reply: tuple[int, Any] | tuple[int, Any, Mapping[str, str]],
+        ) -> web.Response:
+            status, body, *headers = reply
+            wait = _seconds(
+                ({} if not headers else headers[0]).get("x-ratelimit-reset")
+            )
+            self._log(request, login, outcome, status, retry_after=wait)
+            text = body if isinstance(body, str) else json.dumps(body, default=float)
+            return web.Response(
+                status=status,
+                text=text,
+                headers=headers[0] if headers else None,
+                content_type="text/plain"
+                if isinstance(body, str)
+                else "application/json",
+            )
+
+        if emulation.not_allowed and not self._ip_allowed(request, account):
+            return answer("not_allowed", emulation.not_allowed)
+        if account is None:
+            return answer("rejected", emulation.rejected)
+        if account.denied:
+            return answer("denied", emulation.denied)
+        if account.sub_account and emulation.no_balance:
+            return answer("no_balance", emulation.no_balance)
+        if (limit := self.max_per_minute[provider]) is not None:
+            now = self.clock()
+            window = _within(
+                self._windows.setdefault((provider, login), deque()), now, 60
+            )
+            if len(window) >= limit:
+                return answer("rate_limited", emulation.rate_limited)
+            window.append(now)
+        self._log(request, login, "ok", balance=account.balance)
+        return web.Response(
+            text=json.dumps(emulation.balance(login, account), default=float),
+            content_type="application/json",
+        )
+
     # Control API
 
     def state(self) -> dict[str, Any]:
         """Return the state the control API shows."""
         return {
-            "smsc": {k: asdict(v) for k, v in self.smsc_accounts.items()},
-            "agile": {k: asdict(v) for k, v in self.agile_accounts.items()},
+            **{
+                provider: {k: asdict(v) for k, v in accounts.items()}
+                for provider, accounts in self.accounts.items()
+            },
+            "max_per_minute": self.max_per_minute,
             "allowed_ips": self.allowed_ips,
             "smsc_max_per_minute": self.smsc_max_per_minute,
             "agile_max_per_minute": self.agile_max_per_minute,
@@ -642,16 +922,14 @@ class StandinProvider:
         """Merge a state given as the control API takes it."""
         if changes.get("reset"):
             self.reset()
-        for key, accounts in (
-            ("smsc", self.smsc_accounts),
-            ("agile", self.agile_accounts),
-        ):
+        for key, accounts in self.accounts.items():
             for login, values in changes.get(key, {}).items():
                 merged = asdict(accounts.get(login, Account("")))
                 accounts[login] = Account(**(merged | values))
         for key, seconds in changes.get("blocked", {}).items():
             ip, _, site = str(key).partition("@")
             self.block(ip, float(seconds), site=site or "*")
+        self.max_per_minute.update(changes.get("max_per_minute", {}))
         for key in (
             "allowed_ips",
             "smsc_max_per_minute",

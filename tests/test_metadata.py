@@ -17,7 +17,7 @@ from custom_components.sms_credit.providers import PROVIDERS
 
 ROOT = Path(__file__).resolve().parent.parent
 INTEGRATION = ROOT / "custom_components" / "sms_credit"
-LANGUAGES = ("en", "it", "ru")
+LANGUAGES = ("en", "it", "ru", "de", "pl", "sv")
 # The keys HACS accepts in hacs.json (https://hacs.xyz/docs/publish/start).
 HACS_KEYS = {
     "name",

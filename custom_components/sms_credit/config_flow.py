@@ -31,7 +31,7 @@ from .const import (
     LOGGER,
     MAX_UPDATE_INTERVAL,
     MIN_UPDATE_INTERVAL,
-    REJECTION_INVALID_AUTH_OR_IP,
+    REJECTION_INVALID_AUTH,
 )
 from .coordinator import error_key, text_placeholders, wait_placeholders
 from .helpers import (
@@ -213,17 +213,42 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Pick the provider (every provider module is imported here, not at start)."""
+        """Pick the provider from a searchable list (of every provider's name).
+
+        Each provider module is imported here, not at start. The list takes
+        typed text too (that is what makes it searchable): a provider's name
+        typed in full is that provider, anything else a form error.
+        """
         specs = {key: await async_get_spec(self.hass, key) for key in REGISTRY}
+        errors: dict[str, str] = {}
         if user_input is not None:
-            self._spec = specs[user_input[CONF_PROVIDER]]
-            return await self.async_step_auth_method()
+            typed = str(user_input.get(CONF_PROVIDER, "")).strip()
+            named = {
+                name.casefold(): spec
+                for spec in specs.values()
+                for name in (spec.key, spec.name, spec.short_name)
+                if name
+            }
+            if (spec := named.get(typed.casefold())) is not None:
+                self._spec = spec
+                return await self.async_step_auth_method()
+            errors[CONF_PROVIDER] = "unknown_provider"
         options = [
             sel.SelectOptionDict(value=spec.key, label=spec.name)
-            for spec in sorted(specs.values(), key=lambda spec: spec.name.casefold())
+            for spec in specs.values()
         ]
+        config = sel.SelectSelectorConfig(
+            options=options,
+            mode=sel.SelectSelectorMode.DROPDOWN,
+            custom_value=True,
+            sort=True,
+        )
         return self.async_show_form(
-            step_id="user", data_schema=_choice(CONF_PROVIDER, options)
+            step_id="user",
+            data_schema=vol.Schema(
+                {vol.Required(CONF_PROVIDER): sel.SelectSelector(config)}
+            ),
+            errors=errors,
         )
 
     async def async_step_auth_method(
@@ -347,23 +372,33 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
                         CONF_LOW_CREDIT_THRESHOLD: threshold,
                     },
                 )
-        # A threshold that makes sense in the account's currency (not 10 RUB).
-        default = _THRESHOLD_BY_CURRENCY.get(balance.currency)
+        # A threshold that makes sense in the account's currency (not 10
+        # RUB), or the provider's credits.
+        unit = balance.currency or self._spec.unit or ""
+        default = (
+            self._spec.default_threshold
+            if self._spec.unit
+            else _THRESHOLD_BY_CURRENCY.get(unit, DEFAULT_LOW_CREDIT_THRESHOLD)
+        )
         schema = {
-            vol.Required(
-                CONF_LOW_CREDIT_THRESHOLD,
-                default=float(default or DEFAULT_LOW_CREDIT_THRESHOLD),
-            ): _number(balance.currency)
+            vol.Required(CONF_LOW_CREDIT_THRESHOLD, default=float(default)): _number(
+                unit
+            )
         }
-        places = minor_unit(balance.currency)  # as the credit sensor shows it
+        # As the credit sensor shows it: money to its minor unit.
+        amount = (
+            f"{balance.amount:.{minor_unit(unit)}f}"
+            if balance.currency
+            else f"{balance.amount.normalize():f}"
+        )
         return self.async_show_form(
             step_id="threshold",
             data_schema=vol.Schema(schema),
             errors=errors,
             description_placeholders={
                 "title": entry_title(self._data),
-                "credit": f"{balance.amount:.{places}f} {balance.currency}",
-                "currency": balance.currency,
+                "credit": f"{amount} {unit}",
+                "currency": unit,
             },
         )
 
@@ -415,7 +450,12 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
             LOGGER.debug("%s: trying the credentials failed: %s", self._spec.name, err)
             store.async_save_sites()
             placeholders.update(wait_placeholders(limiter.wait()[0]))
-            return {"base": error_key(err)}
+            # On the field the answer blames, where the form shows it.
+            blamed = getattr(err, "field", None)
+            where = next(
+                (f.form_key for f in self._method.fields if f.key == blamed), "base"
+            )
+            return {where: error_key(err)}
         except Exception:  # noqa: BLE001 - the form must never crash
             LOGGER.exception("Unexpected error trying the credentials")
             return {"base": "unknown"}
@@ -444,13 +484,14 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is None:
             # Said at once when the answer may also mean an IP address off
-            # the account's allow-list (SMSC's error 2), also after a restart.
+            # the account's allow-list (SMSC's error 2), or said the key
+            # lacks a permission, also after a restart.
             store = await async_get_store(self.hass)
             record = await store.async_entry(
                 entry.entry_id, spec, host, account_name(entry.data)
             )
-            if record.rejected == REJECTION_INVALID_AUTH_OR_IP:
-                errors["base"] = REJECTION_INVALID_AUTH_OR_IP
+            if record.rejected not in (None, REJECTION_INVALID_AUTH):
+                errors["base"] = record.rejected
         elif not (errors := _unfit(method, user_input)):
             typed = stored_data(spec, method, host, user_input)
             secrets = {k: typed[k] for k in secret_keys(spec) & typed.keys()}
@@ -459,6 +500,9 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_update_reload_and_abort(
                     entry, data=data, reason="reauth_successful"
                 )
+            # An error on a field the form does not show is said above it.
+            shown = {field.form_key for field in method.fields if field.secret}
+            errors = {(k if k in shown else "base"): v for k, v in errors.items()}
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=credentials_schema(spec, method, reauth=True),
@@ -495,7 +539,9 @@ class SmsCreditOptionsFlow(OptionsFlow):
                 )
         coordinator = getattr(self.config_entry, "runtime_data", None)
         balance: Balance | None = coordinator.data if coordinator else None
-        currency = balance.currency if balance else None
+        currency = (balance.currency if balance else None) or (
+            coordinator.spec.unit if coordinator else None
+        )
         schema = vol.Schema(
             {
                 vol.Required(

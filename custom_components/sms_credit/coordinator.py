@@ -26,16 +26,19 @@ from .const import (
     DOMAIN,
     LOGGER,
     RATE_LIMITED_ISSUE_AFTER,
+    REJECTION_ACCESS_DENIED,
     REJECTION_INVALID_AUTH,
     REJECTION_INVALID_AUTH_OR_IP,
 )
 from .helpers import low_credit_threshold, update_interval_minutes
 from .providers import (
+    AccessDeniedError,
     AuthenticationError,
     Balance,
     IpBlockedError,
     IpNotAllowedError,
     MalformedResponseError,
+    NoBalanceError,
     ProviderClient,
     ProviderConnectionError,
     ProviderError,
@@ -66,6 +69,7 @@ ERRORS: tuple[tuple[type[ProviderError], str, str | None], ...] = (
     (ProviderTimeoutError, "timeout", None),
     (ProviderConnectionError, "cannot_connect", None),
     (MalformedResponseError, "malformed_response", None),
+    (NoBalanceError, "no_balance", None),
     (ProviderError, "provider_error", None),
 )
 
@@ -81,6 +85,8 @@ def async_delete_issues(
 
 def error_key(err: ProviderError) -> str:
     """Return the translation key that explains ``err`` to the user."""
+    if isinstance(err, AccessDeniedError):
+        return REJECTION_ACCESS_DENIED
     if isinstance(err, AuthenticationError):
         if err.ip_maybe_not_allowed:
             return REJECTION_INVALID_AUTH_OR_IP
@@ -107,7 +113,11 @@ def wait_placeholders(wait: float) -> dict[str, str]:
 
 def text_placeholders(spec: ProviderSpec, host: str) -> dict[str, str]:
     """The provider's name, the account's control panel, its IP-block rule."""
-    placeholders = {"provider": spec.name, "account_url": spec.control_panel(host)}
+    placeholders = {
+        "provider": spec.name,
+        "account_url": spec.control_panel(host),
+        "permission": spec.permission or "-",
+    }
     if (rule := spec.site_rule) is not None:
         placeholders |= {
             "max_failed_logins": str(rule.max_failed_logins),

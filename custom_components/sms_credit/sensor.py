@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import override
+from typing import Literal, override
 
 from homeassistant.components.sensor import (
     DOMAIN as SENSOR_DOMAIN,
@@ -33,7 +33,8 @@ class SmsCreditSensorEntityDescription(SensorEntityDescription):
     """Describes an SMS Credit sensor."""
 
     value_fn: Callable[[Balance], Decimal | str | None]
-    monetary: bool = False
+    unit: Literal["currency", "credits"] | None = None
+    """The unit: the answer's currency, the provider's credits, or none."""
 
 
 CREDIT = SmsCreditSensorEntityDescription(
@@ -41,7 +42,7 @@ CREDIT = SmsCreditSensorEntityDescription(
     translation_key="credit",
     device_class=SensorDeviceClass.MONETARY,
     state_class=SensorStateClass.TOTAL,
-    monetary=True,
+    unit="currency",
     value_fn=lambda balance: balance.amount,
 )
 CURRENCY = SmsCreditSensorEntityDescription(
@@ -56,9 +57,21 @@ CREDIT_LIMIT = SmsCreditSensorEntityDescription(
     device_class=SensorDeviceClass.MONETARY,
     state_class=SensorStateClass.TOTAL,
     entity_category=EntityCategory.DIAGNOSTIC,
-    monetary=True,
+    unit="currency",
     value_fn=lambda balance: balance.credit_limit,
 )
+
+
+def _in_credits(
+    description: SmsCreditSensorEntityDescription,
+) -> SmsCreditSensorEntityDescription:
+    """The same value counted in a provider's credits: no money, no currency."""
+    return replace(
+        description,
+        device_class=None,
+        state_class=SensorStateClass.MEASUREMENT,
+        unit="credits",
+    )
 
 
 async def async_setup_entry(
@@ -68,12 +81,16 @@ async def async_setup_entry(
 ) -> None:
     """Add an account's sensors; the credit limit once the provider reports one."""
     coordinator = entry.runtime_data
+    credit, limit = CREDIT, CREDIT_LIMIT
+    if coordinator.spec.unit:  # credits: no currency to show
+        credit, limit = _in_credits(CREDIT), _in_credits(CREDIT_LIMIT)
     # Once reported, the credit limit stays (also across reloads): a limit
     # the provider stops reporting shows as unknown, never as orphaned.
     added = er.async_get(hass).async_get_entity_id(
         SENSOR_DOMAIN, DOMAIN, f"{entry.entry_id}_{CREDIT_LIMIT.key}"
     ) is not None or _reports_a_limit(coordinator)
-    descriptions = (CREDIT, CURRENCY, CREDIT_LIMIT) if added else (CREDIT, CURRENCY)
+    descriptions = [credit] if coordinator.spec.unit else [credit, CURRENCY]
+    descriptions += [limit] if added else []
     async_add_entities(SmsCreditSensor(coordinator, d) for d in descriptions)
 
     @callback
@@ -81,7 +98,7 @@ async def async_setup_entry(
         nonlocal added
         if not added and _reports_a_limit(coordinator):
             added = True
-            async_add_entities([SmsCreditSensor(coordinator, CREDIT_LIMIT)])
+            async_add_entities([SmsCreditSensor(coordinator, limit)])
 
     if not added:
         entry.async_on_unload(coordinator.async_add_listener(_add_credit_limit))
@@ -108,12 +125,18 @@ class SmsCreditSensor(SmsCreditEntity, SensorEntity):
     def suggested_display_precision(self) -> int | None:
         """Money is shown with its currency's minor unit (JPY 0, KWD 3)."""
         currency = self.native_unit_of_measurement
-        return None if currency is None else minor_unit(currency)
+        if self.entity_description.unit != "currency" or currency is None:
+            return None
+        return minor_unit(currency)
 
     @property
     @override
     def native_unit_of_measurement(self) -> str | None:
-        """Monetary values are in the account's ISO 4217 currency."""
-        if self.entity_description.monetary and (balance := self.coordinator.data):
+        """Money in the account's ISO 4217 currency; credits in the provider's unit."""
+        if self.entity_description.unit == "credits":
+            return self.coordinator.spec.unit
+        if self.entity_description.unit == "currency" and (
+            balance := self.coordinator.data
+        ):
             return balance.currency
         return None

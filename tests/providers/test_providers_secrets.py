@@ -42,7 +42,8 @@ def echo(status: int, shape: str) -> Callable[[str], Reply]:
     return reply
 
 
-# Answers in every shape a reader may quote from: JSON messages, codes and
+# Answers in every shape a reader may quote from: JSON messages and codes
+# (SMSC's, JSend, ClickSend's envelope, Vonage's, Telnyx's), codes and
 # currencies, JSON cut short (a decoder keeps the whole body on its error),
 # HTML, and a redirect.
 ECHOES = [
@@ -51,6 +52,9 @@ ECHOES = [
     for shape in (
         '{"error": "ECHO", "error_code": 77, "message": "ECHO", "code": 8}',
         '{"status": "error", "message": "ECHO", "code": "ECHO"}',
+        '{"response_code": "ECHO", "response_msg": "ECHO"}',
+        '{"error-code": "ECHO", "error-code-label": "ECHO", "detail": "ECHO"}',
+        '{"errors": [{"code": "ECHO", "title": "ECHO", "detail": "ECHO"}]}',
         '{"balance": "1", "credit": "1", "currency": "ECHO"}',
         '{"error": "ECHO"',
         "<error>ECHO</error>",

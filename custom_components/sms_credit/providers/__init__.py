@@ -25,6 +25,7 @@ from ._parse import (
 from .limiter import RateLimiter as RateLimiter, SiteLimiter as SiteLimiter
 from .models import (
     API_KEY_LOGIN as API_KEY_LOGIN,
+    AccessDeniedError as AccessDeniedError,
     AuthenticationError as AuthenticationError,
     AuthMethod as AuthMethod,
     Balance as Balance,
@@ -32,6 +33,7 @@ from .models import (
     IpBlockedError as IpBlockedError,
     IpNotAllowedError as IpNotAllowedError,
     MalformedResponseError as MalformedResponseError,
+    NoBalanceError as NoBalanceError,
     ProviderConnectionError as ProviderConnectionError,
     ProviderError as ProviderError,
     ProviderServerError as ProviderServerError,
@@ -45,6 +47,7 @@ from .models import (
     SiteRule as SiteRule,
     ThrottledError as ThrottledError,
     WaitReason as WaitReason,
+    login as login,
     normalize_host as normalize_host,
 )
 
@@ -53,6 +56,12 @@ _LOGGER = logging.getLogger(__name__)
 REGISTRY: dict[str, str] = {
     "smsc": f"{__name__}.smsc",
     "agile": f"{__name__}.agile",
+    "twilio": f"{__name__}.twilio",
+    "clicksend": f"{__name__}.clicksend",
+    "vonage": f"{__name__}.vonage",
+    "seven": f"{__name__}.seven",
+    "telnyx": f"{__name__}.telnyx",
+    "elks46": f"{__name__}.elks46",
 }
 """Every supported provider: its key and the module that declares its ``SPEC``."""
 

@@ -10,7 +10,18 @@ from email.utils import parsedate_to_datetime
 import json
 import re
 
-from .models import MAX_RETRY_AFTER, MalformedResponseError, RateLimitedError, Response
+import aiohttp
+
+from .models import (
+    MAX_RETRY_AFTER,
+    AccessDeniedError,
+    AuthenticationError,
+    MalformedResponseError,
+    ProviderError,
+    ProviderServerError,
+    RateLimitedError,
+    Response,
+)
 
 MAX_AMOUNT = Decimal(10**12)  # beyond it, in either direction: garbage
 MAX_DECIMAL_PLACES = 6  # no currency has more than 4; amounts print short
@@ -53,6 +64,12 @@ def minor_unit(code: str) -> int:
     return _MINOR_UNITS.get(code, 2)
 
 
+def basic_auth(user: str, password: str) -> dict[str, str]:
+    """Headers of a JSON request with HTTP Basic authentication."""
+    authorization = aiohttp.encode_basic_auth(user.strip(), password)
+    return {"Accept": "application/json", "Authorization": authorization}
+
+
 def json_object(body: bytes | str) -> dict[str, object]:
     """Decode a JSON object, numbers kept exact (as ``Decimal``)."""
     data: object = _INVALID  # the decoder's error may echo a secret: no context
@@ -70,11 +87,18 @@ def json_object(body: bytes | str) -> dict[str, object]:
     return data
 
 
-def json_answer(response: Response) -> dict[str, object]:
-    """The JSON object of a provider that errs with HTTP statuses (else ``{}``)."""
+def json_answer(response: Response, reset: str = "Retry-After") -> dict[str, object]:
+    """The JSON object of a provider that errs with HTTP statuses (else ``{}``).
+
+    A 429 is a wait: as long as ``Retry-After`` says, else the provider's
+    own ``reset`` header (seconds), else a minute.
+    """
     if response.status == 429:
-        retry_after = parse_retry_after(header(response.headers, "Retry-After"))
-        raise RateLimitedError("rate limited (HTTP 429)", retry_after=retry_after)
+        wait = header(response.headers, "Retry-After")
+        wait = wait or header(response.headers, reset)
+        raise RateLimitedError(
+            "rate limited (HTTP 429)", retry_after=parse_retry_after(wait)
+        )
     if 200 <= response.status < 300:
         return json_object(response.body)
     with suppress(MalformedResponseError):
@@ -120,6 +144,24 @@ def parse_code(value: object) -> int | None:
     if isinstance(value, Decimal) and value.is_finite() and value.copy_abs() < 10**9:
         return int(value) if value == value.to_integral_value() else None
     return None
+
+
+def http_error(
+    status: int, code: object = None, message: object = None
+) -> ProviderError:
+    """The error of an answer that is not a balance, by its HTTP status.
+
+    401 rejected credentials, 403 credentials that may not read the
+    balance, anything else the provider's; ``code`` and ``message`` (the
+    provider's own) are quoted, short and printable.
+    """
+    text = f"HTTP {status}" + (f", code {describe(str(code), 20)}" if code else "")
+    text += f": {describe(message)}" if describe(message) else ""
+    if status == 401:
+        return AuthenticationError(f"invalid credentials ({text})")
+    if status == 403:
+        return AccessDeniedError(f"the credentials may not read the balance ({text})")
+    return ProviderServerError(f"provider error ({text})")
 
 
 def describe(value: object, limit: int = 120) -> str:

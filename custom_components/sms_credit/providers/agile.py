@@ -13,15 +13,14 @@ from ._parse import describe, json_answer, parse_amount, parse_code
 from .models import (
     API_KEY_LOGIN,
     AuthenticationError,
-    AuthMethod,
     Balance,
-    CredentialField,
     IpNotAllowedError,
     ProviderServerError,
     ProviderSpec,
     Request,
     Response,
     Site,
+    login,
 )
 
 
@@ -60,11 +59,7 @@ SPEC = ProviderSpec(
         Site("https://http-api.agiletelecom.com"),
     ),
     auth_methods=(
-        AuthMethod(
-            "password",
-            (CredentialField("username"), CredentialField("password", secret=True)),
-            account_field="username",
-        ),
+        login("password", "username", "password"),
         API_KEY_LOGIN,
     ),
     currency="EUR",

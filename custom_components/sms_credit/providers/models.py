@@ -69,6 +69,15 @@ class AuthMethod:
         return self.account.label == "name"
 
 
+def login(key: str, account: str, *secrets: str) -> AuthMethod:
+    """A login method of one field that names the account, and its secrets."""
+    fields = (
+        CredentialField(account),
+        *(CredentialField(s, secret=True) for s in secrets),
+    )
+    return AuthMethod(key, fields, account_field=account)
+
+
 API_KEY_LOGIN = AuthMethod(
     "api_key",
     (
@@ -140,6 +149,11 @@ class Response:
 class ProviderSpec:
     """One provider: a declaration plus two pure functions.
 
+    Money comes in a currency the answer names, or in the fixed ``currency``;
+    credits in the provider's own ``unit`` (never money), whose low-credit
+    threshold starts at ``default_threshold``. ``permission`` names what a
+    key needs to read the balance, where keys have permissions.
+
     ``build_request`` raises ``ValueError`` for credentials it cannot send;
     ``read_answer``, whatever the answer, a :class:`Balance` or a ProviderError.
     """
@@ -153,6 +167,8 @@ class ProviderSpec:
     site_rule: SiteRule | None = None
     currency: str | None = None
     unit: str | None = None
+    default_threshold: int = 10
+    permission: str = ""
     panel_url: str
     help_url: str = ""
     build_request: Callable[[str, str, Mapping[str, str]], Request]
@@ -212,6 +228,28 @@ class AuthenticationError(ProviderError):
         """Initialise the error."""
         super().__init__(message)
         self.ip_maybe_not_allowed = ip_maybe_not_allowed
+
+
+class AccessDeniedError(AuthenticationError):
+    """The credentials were accepted but may not read the balance.
+
+    ``field``: the credential to blame (a key that lacks the declared
+    ``permission``), if the answer says.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        """Initialise the error."""
+        super().__init__(message)
+        self.field = field
+
+
+class NoBalanceError(ProviderError):
+    """The account keeps no balance of its own (a sub-account): ``field`` names it."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        """Initialise the error."""
+        super().__init__(message)
+        self.field = field
 
 
 class IpNotAllowedError(ProviderError):

@@ -1,0 +1,83 @@
+"""Twilio: the balance of an account (a sub-account has none), per Region.
+
+``GET /2010-04-01/Accounts/{AccountSid}/Balance.json`` with Basic auth: the
+Account SID and its Auth Token, or an API key's SID and secret. Credentials
+belong to one Region, whose host is a choice of the server. No limit is
+published (Twilio limits concurrency): our own gentle ceiling applies, and
+a 429 (code 20429) is a wait.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+import re
+
+from ._parse import (
+    basic_auth,
+    http_error,
+    json_answer,
+    parse_amount,
+    parse_code,
+    parse_currency,
+)
+from .models import (
+    AccessDeniedError,
+    Balance,
+    NoBalanceError,
+    ProviderSpec,
+    Request,
+    Response,
+    Site,
+    login,
+)
+
+_SID = re.compile(r"\w{1,64}", re.ASCII)  # "AC" and 32 hex digits: never a path
+
+
+def build_request(base_url: str, auth_method: str, creds: Mapping[str, str]) -> Request:
+    """Basic authentication; the Account SID (checked: it is in the path)."""
+    if not _SID.fullmatch(sid := creds["account_sid"].strip()):
+        raise ValueError("'account_sid' holds characters no Account SID has")
+    headers = (
+        basic_auth(sid, creds["auth_token"])
+        if auth_method == "auth_token"
+        else basic_auth(creds["api_key_sid"], creds["api_key_secret"])
+    )
+    return Request("GET", f"{base_url}/2010-04-01/Accounts/{sid}/Balance.json", headers)
+
+
+def read_answer(response: Response) -> Balance:
+    """Read ``balance`` and ``currency`` (strings); errors carry Twilio's code."""
+    data, status = json_answer(response), response.status
+    code = parse_code(data.get("code"))
+    if (200 <= status < 300 and data.get("balance") is None) or status == 404:
+        # "Child accounts do not contain balance information."
+        msg = f"no balance for this account (HTTP {status}); a sub-account?"
+        raise NoBalanceError(msg, field="account_sid")
+    if 200 <= status < 300:
+        amount = parse_amount(data.get("balance"), "balance")
+        return Balance(amount, parse_currency(data.get("currency")))
+    if code == 70051:  # a Restricted key without the permission
+        msg = f"the API key may not read the balance (HTTP {status}, code 70051)"
+        raise AccessDeniedError(msg, field="api_key_sid")
+    raise http_error(status, code, data.get("message"))
+
+
+SPEC = ProviderSpec(
+    key="twilio",
+    name="Twilio",
+    sites=(
+        Site("https://api.twilio.com", "US"),
+        Site("https://api.dublin.ie1.twilio.com", "IE"),
+        Site("https://api.sydney.au1.twilio.com", "AU"),
+        Site("https://api.tokyo.jp1.twilio.com", "JP"),
+    ),
+    auth_methods=(
+        login("auth_token", "account_sid", "auth_token"),
+        login("api_key", "account_sid", "api_key_sid", "api_key_secret"),
+    ),
+    permission="Balance: read (or a Main key)",
+    panel_url="https://console.twilio.com/",
+    build_request=build_request,
+    read_answer=read_answer,
+)
