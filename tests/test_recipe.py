@@ -11,8 +11,9 @@ diagnostics, without a line changed anywhere else.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 import json
+import sys
 from typing import Any
 
 from aiohttp import web
@@ -293,3 +294,65 @@ async def test_diagnostics_redact_the_key(
         "currency": "EUR",
         "credit_limit": None,
     }
+
+
+# --- The same provider, counting credits instead of money -----------------
+
+
+def read_credits(response: Response) -> Balance:
+    """The balance in credits: no currency in the answer, none in the Balance."""
+    if not 200 <= response.status < 300:
+        return read_answer(response)
+    return Balance(parse_amount(json_object(response.body).get("balance"), "balance"))
+
+
+CREDITS_SPEC = replace(
+    SPEC, unit="SMS credits", default_threshold=50, read_answer=read_credits
+)
+
+
+async def test_credits_are_not_money(
+    hass: HomeAssistant, server: ExampleServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Declared in credits: the provider's unit, no currency, no money class.
+
+    The threshold is asked, and defaults, in that unit.
+    """
+    monkeypatch.setattr(sys.modules[__name__], "SPEC", CREDITS_SPEC)
+    flow = hass.config_entries.flow
+    result: Any = await flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    result = await flow.async_configure(result["flow_id"], {"provider": "Example SMS"})
+    result = await flow.async_configure(
+        result["flow_id"],
+        {"name": "demo", "api_key": API_KEY, "advanced": {"custom_host": server.url}},
+    )
+    assert result["step_id"] == "threshold"
+    assert result["description_placeholders"]["credit"] == "12.34 SMS credits"
+    assert result["description_placeholders"]["currency"] == "SMS credits"
+    (marker,) = result["data_schema"].schema
+    assert marker.default() == 50
+    selector = result["data_schema"].schema[marker]
+    assert selector.config["unit_of_measurement"] == "SMS credits"
+    result = await threshold_step(hass, result)
+    await hass.async_block_till_done()
+    entry = result["result"]
+    assert entry.options[CONF_LOW_CREDIT_THRESHOLD] == 50
+    state = hass.states.get(entity_id(hass, "sensor", entry.entry_id, "credit"))
+    assert state is not None
+    assert state.state == "12.34"
+    assert state.attributes["unit_of_measurement"] == "SMS credits"
+    assert "device_class" not in state.attributes
+    assert state.attributes["state_class"] == "measurement"
+    registry = er.async_get(hass)
+    assert (
+        registry.async_get_entity_id("sensor", DOMAIN, f"{entry.entry_id}_currency")
+        is None
+    )
+    low = hass.states.get(
+        entity_id(hass, "binary_sensor", entry.entry_id, "low_credit")
+    )
+    assert low is not None
+    assert low.state == "on"  # 12.34 credits are below 50
+    # The options speak the same unit.
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["description_placeholders"]["currency"] == "SMS credits"

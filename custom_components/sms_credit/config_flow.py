@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 import re
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -116,18 +116,6 @@ def _unfit(method: AuthMethod, user_input: Mapping[str, Any]) -> dict[str, str]:
         if isinstance(value := user_input.get(field.form_key), str)
         and _UNFIT.search(value)
     }
-
-
-def _choice(
-    key: str,
-    options: Sequence[sel.SelectOptionDict] | Sequence[str],
-    translation_key: str = "",
-) -> vol.Schema:
-    """A form of one required choice from a list."""
-    config = sel.SelectSelectorConfig(options=options, mode=sel.SelectSelectorMode.LIST)
-    if translation_key:
-        config["translation_key"] = translation_key
-    return vol.Schema({vol.Required(key): sel.SelectSelector(config)})
 
 
 def credentials_schema(
@@ -259,7 +247,17 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is None and len(methods) > 1:
             return self.async_show_form(
                 step_id="auth_method",
-                data_schema=_choice(CONF_AUTH_METHOD, methods, CONF_AUTH_METHOD),
+                data_schema=vol.Schema(
+                    {
+                        vol.Required(CONF_AUTH_METHOD): sel.SelectSelector(
+                            sel.SelectSelectorConfig(
+                                options=methods,
+                                mode=sel.SelectSelectorMode.LIST,
+                                translation_key=CONF_AUTH_METHOD,
+                            )
+                        )
+                    }
+                ),
                 description_placeholders={"provider": self._spec.name},
             )
         self._method = self._spec.auth_method(

@@ -196,7 +196,7 @@ async def test_a_malformed_account_is_refused_before_sending(
     bad = {**credentials, "account_sid": "AC1/../x"} if key == "twilio" else credentials
     if key == "telnyx":
         bad = {**credentials, "api_key": "   "}
-    with pytest.raises(ValueError, match="account_sid|api_key"):
+    with pytest.raises(ValueError, match=r"account_sid|api_key"):
         ProviderClient(
             session,
             PROVIDERS[key],

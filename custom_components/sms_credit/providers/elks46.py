@@ -9,8 +9,16 @@ errors or limits are documented: the HTTP status decides.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 
-from ._parse import basic_auth, http_error, json_answer, parse_amount, parse_currency
+from ._parse import (
+    basic_auth,
+    http_error,
+    json_answer,
+    minor_unit,
+    parse_amount,
+    parse_currency,
+)
 from .models import (
     Balance,
     MalformedResponseError,
@@ -35,7 +43,10 @@ def read_answer(response: Response) -> Balance:
         units = parse_amount(data.get("balance"), "balance", text=False)
         if units != units.to_integral_value():
             raise MalformedResponseError("the balance is not a whole number")
-        return Balance(units.scaleb(-4), parse_currency(data.get("currency")))
+        currency = parse_currency(data.get("currency"))
+        amount = units.scaleb(-4)  # 9670500 -> 967.0500, shown as 967.05
+        short = amount.quantize(Decimal(1).scaleb(-minor_unit(currency)))
+        return Balance(short if short == amount else amount, currency)
     raise http_error(status, None, data.get("message"))
 
 

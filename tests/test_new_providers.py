@@ -1,0 +1,259 @@
+"""The six providers beyond SMSC and Agile, as a Home Assistant user meets them.
+
+Added through the flow against the stand-in (the README's demo accounts),
+their errors on the right field, and what the entities show.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_USER, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.sms_credit.const import CONF_AUTH_METHOD, DOMAIN
+from custom_components.sms_credit.providers import PROVIDERS, REGISTRY
+from tests.conftest import make_entry, setup_entry, threshold_step
+from tests.providers.test_providers_beyond import DEMO, LOGIN, TWILIO_SID
+from tests.standin import StandinProvider
+
+TWILIO_KEY = {
+    "account_sid": TWILIO_SID,
+    "api_key_sid": "SK0123456789abcdef0123456789abcdef",
+    "api_key_secret": "demo-key-secret",
+}
+
+
+async def pick(hass: HomeAssistant, typed: str) -> Any:
+    """Open the add flow and pick a provider by what is typed in its list."""
+    flow = hass.config_entries.flow
+    result = await flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    return await flow.async_configure(result["flow_id"], {"provider": typed})
+
+
+def form(key: str, method: str, values: dict[str, str], url: str) -> dict[str, Any]:
+    """The credentials form filled in: each stored value under its form key."""
+    fields = PROVIDERS[key].auth_method(method).fields
+    typed = {f.form_key: values[f.key] for f in fields}
+    return {**typed, "advanced": {"custom_host": url}}
+
+
+async def test_the_provider_list_is_searchable(hass: HomeAssistant) -> None:
+    """Every provider by name, sorted in the user's language, typed text allowed."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": SOURCE_USER}
+    )
+    config = result["data_schema"].schema["provider"].config
+    assert config["custom_value"] is True  # the searchable picker
+    assert config["sort"] is True
+    assert config["mode"] == "dropdown"
+    assert {o["value"] for o in config["options"]} == set(REGISTRY)
+    assert {o["label"] for o in config["options"]} >= {"Twilio", "46elks", "Telnyx"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "step"),
+    [
+        ("twilio", "auth_method"),
+        ("  TWILIO ", "auth_method"),
+        ("Vonage", "credentials"),  # its short name
+        ("Vonage (Nexmo)", "credentials"),
+        ("seven.io (sms77)", "credentials"),
+    ],
+)
+async def test_a_provider_typed_in_full(
+    hass: HomeAssistant, typed: str, step: str
+) -> None:
+    """A provider's name typed in full (any case) is that provider."""
+    result = await pick(hass, typed)
+    assert result["step_id"] == step
+
+
+@pytest.mark.parametrize("typed", ["twil", "", "Sinch", "smsc.ru"])
+async def test_anything_else_typed_is_refused(hass: HomeAssistant, typed: str) -> None:
+    """A part of a name, or no provider at all: a clear error, the list again."""
+    result = await pick(hass, typed)
+    assert result["step_id"] == "user"
+    assert result["errors"] == {"provider": "unknown_provider"}
+
+
+async def test_add_twilio_with_its_auth_token(
+    hass: HomeAssistant, standin: StandinProvider
+) -> None:
+    """Twilio in the words of its console, its Regions as servers, USD shown."""
+    result = await pick(hass, "Twilio")
+    options = result["data_schema"].schema[CONF_AUTH_METHOD].config["options"]
+    assert options == ["auth_token", "api_key"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_AUTH_METHOD: "auth_token"}
+    )
+    schema = result["data_schema"].schema
+    assert list(schema) == ["host", "account_sid", "auth_token", "advanced"]
+    regions = [o["value"] for o in schema["host"].config["options"]]
+    assert regions == [
+        "api_twilio_com",
+        "api_dublin_ie1_twilio_com",
+        "api_sydney_au1_twilio_com",
+        "api_tokyo_jp1_twilio_com",
+    ]
+    assert result["description_placeholders"]["account_url"] == (
+        "https://console.twilio.com/"
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form("twilio", *DEMO["twilio"], standin.url)
+    )
+    assert result["step_id"] == "threshold"
+    assert result["description_placeholders"]["credit"] == "100.50 USD"
+    result = await threshold_step(hass, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == f"Twilio · {TWILIO_SID}"
+    await hass.async_block_till_done()
+    state = hass.states.get(f"sensor.twilio_{TWILIO_SID.lower()}_credit")
+    assert state is not None
+    assert (state.state, state.attributes["unit_of_measurement"]) == ("100.50", "USD")
+    assert state.attributes["device_class"] == "monetary"
+
+
+async def test_twilio_sub_account_is_said_of_the_account_sid(
+    hass: HomeAssistant, standin: StandinProvider
+) -> None:
+    """A sub-account has no balance: the error sits on the Account SID."""
+    standin.accounts["twilio"][TWILIO_SID].sub_account = True
+    result = await pick(hass, "twilio")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_AUTH_METHOD: "auth_token"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form("twilio", *DEMO["twilio"], standin.url)
+    )
+    assert result["errors"] == {"account_sid": "no_balance"}
+
+
+async def test_twilio_key_that_may_not_read_the_balance(
+    hass: HomeAssistant, standin: StandinProvider
+) -> None:
+    """A Restricted key: the error on the key, naming what it lacks."""
+    standin.accounts["twilio"][TWILIO_SID].denied = True
+    result = await pick(hass, "twilio")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_AUTH_METHOD: "api_key"}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form("twilio", "api_key", TWILIO_KEY, standin.url)
+    )
+    assert result["errors"] == {"api_key_sid": "access_denied"}
+    assert result["description_placeholders"]["permission"] == (
+        PROVIDERS["twilio"].permission
+    )
+    standin.accounts["twilio"][TWILIO_SID].denied = False
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form("twilio", "api_key", TWILIO_KEY, standin.url)
+    )
+    assert result["step_id"] == "threshold"
+
+
+@pytest.mark.parametrize("key", list(DEMO))
+async def test_each_demo_account_can_be_added(
+    hass: HomeAssistant, standin: StandinProvider, key: str
+) -> None:
+    """Every new provider is added with the README's demo credentials."""
+    method, values = DEMO[key]
+    result = await pick(hass, PROVIDERS[key].name)
+    if result["step_id"] == "auth_method":
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_AUTH_METHOD: method}
+        )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form(key, method, values, standin.url)
+    )
+    result = await threshold_step(hass, result)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["provider"] == key
+    await hass.async_block_till_done()
+    assert result["result"].state is ConfigEntryState.LOADED
+    assert [e.outcome for e in standin.log] == ["ok", "ok"]  # the try, set-up
+
+
+def entry_for(standin: StandinProvider, key: str) -> MockConfigEntry:
+    """A config entry of the demo account of ``key`` at the stand-in."""
+    method, values = DEMO[key]
+    data = {"provider": key, "host": standin.url, CONF_AUTH_METHOD: method, **values}
+    return make_entry(data)
+
+
+async def test_telnyx_credit_limit(
+    hass: HomeAssistant, standin: StandinProvider
+) -> None:
+    """Telnyx's credit limit feeds the credit-limit sensor, in the same currency."""
+    await setup_entry(hass, entry_for(standin, "telnyx"))
+    state = hass.states.get("sensor.telnyx_my_telnyx_credit_limit")
+    assert state is not None
+    assert (state.state, state.attributes["unit_of_measurement"]) == ("100.00", "USD")
+
+
+async def test_46elks_scaled_balance(
+    hass: HomeAssistant, standin: StandinProvider
+) -> None:
+    """46elks' integer in 1/10 000 is shown as the money it stands for."""
+    standin.accounts["elks46"]["demo"].balance = "967.05"
+    await setup_entry(hass, entry_for(standin, "elks46"))
+    state = hass.states.get("sensor.46elks_demo_credit")
+    assert state is not None
+    assert (state.state, state.attributes["unit_of_measurement"]) == ("967.05", "SEK")
+
+
+async def test_a_key_losing_its_permission_asks_for_another(
+    hass: HomeAssistant, standin: StandinProvider
+) -> None:
+    """Telnyx 10010 while polling: reauth, whose form says why at once."""
+    entry = entry_for(standin, "telnyx")
+    await setup_entry(hass, entry)
+    standin.accounts["telnyx"][LOGIN["telnyx"]].denied = True
+    await entry.runtime_data.async_refresh()
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    result = await hass.config_entries.flow.async_configure(flows[0]["flow_id"])
+    assert result["errors"] == {"base": "access_denied"}
+    assert result["description_placeholders"]["permission"] == "Billing (balance)"
+    assert entry.runtime_data.last_exception.translation_key == "access_denied"
+    # Allowed again at Telnyx: the same key, typed again, works.
+    standin.accounts["telnyx"][LOGIN["telnyx"]].denied = False
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"api_key": DEMO["telnyx"][1]["api_key"]}
+    )
+    assert result["reason"] == "reauth_successful"
+
+
+async def test_reauth_puts_an_error_on_a_hidden_field_above_the_form(
+    hass: HomeAssistant, standin: StandinProvider
+) -> None:
+    """Reauth asks for secrets only: the Account SID's error is said above them."""
+    entry = entry_for(standin, "twilio")
+    await setup_entry(hass, entry)
+    result = await entry.start_reauth_flow(hass)
+    assert list(result["data_schema"].schema) == ["auth_token"]
+    standin.accounts["twilio"][TWILIO_SID].sub_account = True
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"auth_token": "demo-auth-token"}
+    )
+    assert result["errors"] == {"base": "no_balance"}
+
+
+async def test_a_sub_account_while_polling_is_unavailable_not_reauth(
+    hass: HomeAssistant, standin: StandinProvider
+) -> None:
+    """No balance is never shown as 0: unavailable, said in its own words."""
+    entry = entry_for(standin, "twilio")
+    await setup_entry(hass, entry)
+    standin.accounts["twilio"][TWILIO_SID].sub_account = True
+    await entry.runtime_data.async_refresh()
+    await hass.async_block_till_done()
+    state = hass.states.get(f"sensor.twilio_{TWILIO_SID.lower()}_credit")
+    assert state is not None
+    assert state.state == "unavailable"
+    assert entry.runtime_data.last_exception.translation_key == "no_balance"
+    assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
