@@ -5,8 +5,9 @@ the "Advanced" section, and the low-credit threshold the flow asks for),
 finds the credit on the device page and on a dashboard card, sees the
 re-authentication notice when the provider starts refusing the password and
 enters the new one, raises the threshold above the credit and gets exactly
-one notification from the blueprint's automation, and fixes a repair issue
-when the provider refuses Home Assistant's IP address; on the tests' release
+one notification from the blueprint's automation, fixes a repair issue
+when the provider refuses Home Assistant's IP address, and adds a Twilio
+account found by searching the provider list; on the tests' release
 and on the newest one. Screenshots of the main screens are taken on every
 run: into a temporary folder, or, on the newest release, into the folder
 $SMS_CREDIT_SCREENSHOTS names (``SMS_CREDIT_SCREENSHOTS=docs/images
@@ -37,6 +38,7 @@ from tests.e2e.harness import (
 )
 
 SCREENSHOTS_ENV = "SMS_CREDIT_SCREENSHOTS"
+TWILIO_SID = "AC0123456789abcdef0123456789abcdef"  # the stand-in's demo account
 CALL_API = """([method, path, data]) =>
     document.querySelector("home-assistant").hass.callApi(method, path, data)"""
 CALL_WS = """(message) =>
@@ -114,13 +116,47 @@ def log_in(page: Page, url: str) -> None:
     )
 
 
-def add_smsc_account(page: Page, url: str, standin: Standin) -> None:
-    """Settings -> Devices & services -> Add integration -> SMS Credit -> SMSC."""
+def choose_provider(page: Page, typed: str, name: str) -> None:
+    """Search the provider list by part of a name, and pick ``name``."""
+    page.locator("ha-generic-picker").click()
+    page.locator("ha-picker-combo-box input").first.fill(typed)
+    page.locator("ha-picker-combo-box").get_by_text(name, exact=True).click()
+
+
+def start_adding(page: Page, url: str) -> None:
+    """Settings -> Devices & services -> Add integration -> SMS Credit."""
     navigate(page, f"{url}/config/integrations/dashboard")
     page.get_by_role("button", name="Add integration").click()
     page.get_by_placeholder("Search for a brand name").fill("SMS Credit")
     page.get_by_role("button", name="SMS Credit", exact=True).click()
-    page.get_by_text("SMS Center (SMSC)", exact=True).click()
+
+
+def add_twilio_account(page: Page, url: str, standin: Standin) -> None:
+    """A Twilio account, in its console's words, from its Account SID and token."""
+    start_adding(page, url)
+    choose_provider(page, "twil", "Twilio")
+    page.get_by_role("button", name="Submit").click()
+    page.get_by_text("Account SID and Auth Token", exact=True).click()
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_text("Twilio account")).to_be_visible()
+    page.locator("input[name='account_sid']").fill(TWILIO_SID)
+    page.locator("input[name='auth_token']").fill("demo-auth-token")
+    page.get_by_text("Advanced", exact=True).click()
+    page.locator("input[name='custom_host']").fill(standin.url)
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_text("its credit is 100.50 USD now")).to_be_visible()
+    threshold = page.get_by_role("spinbutton", name=re.compile("Low-credit threshold"))
+    expect(threshold).to_have_value("10")
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_text("Device name")).to_be_visible()
+    page.get_by_role("button", name=re.compile("Skip and finish|Finish")).click()
+    expect(page.get_by_text("Device name")).to_have_count(0)
+
+
+def add_smsc_account(page: Page, url: str, standin: Standin) -> None:
+    """Settings -> Devices & services -> Add integration -> SMS Credit -> SMSC."""
+    start_adding(page, url)
+    choose_provider(page, "SMSC", "SMS Center (SMSC)")
     page.get_by_role("button", name="Submit").click()
     page.get_by_text("Login and password", exact=True).click()
     page.get_by_role("button", name="Submit").click()
@@ -323,4 +359,11 @@ def test_new_user_journey(
     expect(issue).to_have_count(0)
     issues = page.evaluate(CALL_WS, {"type": "repairs/list_issues"})["issues"]
     assert not [i for i in issues if i["domain"] == "sms_credit"]
+
+    # A Twilio account, added through the UI as the README shows.
+    add_twilio_account(page, url, standin)
+    twilio = entity_ids(page, f"Twilio · {TWILIO_SID}")
+    state = page.evaluate(CALL_API, ["GET", f"states/{twilio['credit']}", None])
+    assert state["state"] in {"100.50", "100.5"}
+    assert state["attributes"]["unit_of_measurement"] == "USD"
     assert "Attempting install" not in Path(home_assistant.log).read_text()
