@@ -102,6 +102,9 @@ GOAL_RATIO = 1.25
 GROWTH_TOLERANCE_KIB = 64.0
 OBJECTS_TOLERANCE = 0.5  # gc-tracked objects gained per reload
 
+EVERY_PROVIDER = "import, own modules, every provider too (the add flow)"
+"""The integration's modules and every registered provider's, as when the
+add flow lists them; the reference's own modules beside it."""
 IMPORT_MODES = {
     "own": "import, own modules (HA's pre-imported)",
     "with_ha": "import, with the HA modules it needs",
@@ -197,6 +200,7 @@ def figures(sizes: Sequence[int], memory_entries: int) -> list[Figure]:
         Figure(f"import_{mode}", label, "ms", 1e3, "ratio", 1)
         for mode, label in IMPORT_MODES.items()
     ]
+    rows.append(Figure("import_every", EVERY_PROVIDER, "ms", 1e3, "", 1))
     return rows
 
 
@@ -427,17 +431,23 @@ def measure_imports(
     """Time each side's imports in fresh interpreters (sides alternate)."""
     every = set(sys.modules)
     ha_modules = sorted(name for name in every if name.startswith("homeassistant"))
+    modules = {
+        side.label: sorted(
+            name
+            for name in every
+            if name == f"custom_components.{side.domain}"
+            or name.startswith(f"custom_components.{side.domain}.")
+        )
+        for side in sides
+    }
+    # Every registered provider too (set-up imports only the one in use).
+    registry = sys.modules[f"custom_components.{INTEGRATION.domain}.providers"]
+    modules["every"] = sorted(
+        {*modules[INTEGRATION.label], *registry.REGISTRY.values()}
+    )
     plan = {
         "config_dir": str(config_dir),
-        "modules": {
-            side.label: sorted(
-                name
-                for name in every
-                if name == f"custom_components.{side.domain}"
-                or name.startswith(f"custom_components.{side.domain}.")
-            )
-            for side in sides
-        },
+        "modules": modules,
         "preload": {
             # Every Home Assistant module the run loaded: only the
             # integration's own code is left to import.
@@ -469,6 +479,17 @@ def measure_imports(
                 if repeat:
                     wall = json.loads(out.stdout.splitlines()[-1])["wall"]
                     results.add(f"import_{mode}", side, wall)
+                if repeat and mode == "own":
+                    label = "every" if side is INTEGRATION else side.label
+                    out = subprocess.run(  # noqa: S603 - our own script
+                        [sys.executable, str(probe), str(plan_path), label, mode],
+                        capture_output=True,
+                        text=True,
+                        check=True,
+                        env=env,
+                    )
+                    wall = json.loads(out.stdout.splitlines()[-1])["wall"]
+                    results.add("import_every", side, wall)
 
 
 def _cpu_model() -> str:

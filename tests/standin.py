@@ -1,4 +1,4 @@
-"""A stand-in for the SMSC and Agile Telecom balance APIs.
+"""A stand-in for every provider's balance API.
 
 It answers like the providers do (as far as their documents say), on
 loopback, so tests and development never reach the real services.
@@ -12,14 +12,16 @@ Three ways to use it:
       ...standin.url...                # e.g. http://127.0.0.1:41234
       await standin.close()
 
-* On its own, for manual development (both providers on one port)::
+* On its own, for manual development (every provider on one port)::
 
       python -m tests.standin --port 8099
 
   SMSC is then at ``http://127.0.0.1:8099/sys/balance.php`` and Agile
   Telecom at ``http://127.0.0.1:8099/services/sms/credit``. Both know the
   login ``demo`` with the password ``demo-password`` and the API keys
-  ``demo-smsc-key`` / ``demo-agile-key``.
+  ``demo-smsc-key`` / ``demo-agile-key``. The other providers are on their
+  own paths (:data:`EMULATIONS`), with the accounts of :data:`DEMO_ACCOUNTS`
+  (the README lists them).
 
 * From an end-to-end test, switched between modes over HTTP (below).
 
@@ -47,6 +49,13 @@ Behaviour:
   above :attr:`StandinProvider.agile_max_per_minute` requests a minute (per
   account).
 
+* Twilio, ClickSend, Vonage, seven.io, Telnyx, 46elks (:data:`EMULATIONS`):
+  their paths, logins, success bodies and documented errors: a wrong
+  secret, a key without the permission (``Account.denied``), seven.io's IP
+  allow-list (code 903), a Twilio sub-account (``Account.sub_account``), and
+  past :attr:`StandinProvider.max_per_minute` requests of a login a minute
+  their 429 (Telnyx's with ``x-ratelimit-reset``).
+
 Each account may also have an allow-list of its own (``allowed_ips``),
 refused as the global one is. Every request is logged with what it got
 (:attr:`StandinProvider.log`, :class:`Exchange`): the ground truth the soak
@@ -58,13 +67,15 @@ Control API (JSON, same port):
 * ``POST /_standin/state``: merge a state, e.g.
   ``{"reset": true, "allowed_ips": ["10.0.0.1"], "delay": 2,
   "smsc_max_per_minute": 10, "agile_max_per_minute": 5,
+  "max_per_minute": {"twilio": 2},
   "blocked": {"127.0.0.1": 1800},
   "smsc": {"demo": {"balance": "12.50", "credit": "100", "currency": "KZT"}},
-  "agile": {"demo": {"password": "new", "api_key": "k2"}}}``.
+  "agile": {"demo": {"password": "new", "api_key": "k2"}},
+  "telnyx": {"demo": {"denied": true}}}``.
   ``reset`` (applied first) forgets request windows, failures, blocks and
   queued answers; ``allowed_ips: null`` allows every IP; ``blocked`` blocks
   each IP at SMSC for so many seconds (0 lifts the block), as five failed
-  logins would; an unknown login in ``smsc``/``agile`` creates that
+  logins would; an unknown login under a provider's key creates that
   account.
 * ``POST /_standin/respond_next``: queue forced answers for the next
   provider requests: ``{"status": 503, "body": "...", "headers": {},

@@ -221,3 +221,28 @@ def test_main(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (host, port) == ("127.0.0.1", 8123)
     paths = {resource.canonical for resource in app.router.resources()}
     assert {SMSC_PATH, AGILE_PATH, "/_standin/state"} <= paths
+
+
+async def test_control_api_reaches_every_provider(
+    session: aiohttp.ClientSession, standin: StandinProvider
+) -> None:
+    """The control API changes any provider's accounts and limits."""
+    changes = {
+        "telnyx": {"demo": {"denied": True}},
+        "twilio": {"AC0123456789abcdef0123456789abcdef": {"sub_account": True}},
+        "elks46": {"new": {"password": "pw", "balance": "5"}},
+        "max_per_minute": {"clicksend": 1},
+    }
+    async with session.post(f"{standin.url}/_standin/state", json=changes) as answer:
+        state = await answer.json()
+    assert state["telnyx"]["demo"]["denied"] is True
+    assert state["twilio"]["AC0123456789abcdef0123456789abcdef"]["sub_account"]
+    assert state["elks46"]["new"]["balance"] == "5"
+    assert state["max_per_minute"]["clicksend"] == 1
+    assert standin.accounts["elks46"]["new"].password == "pw"
+    standin.change_secret("seven", "demo", api_key="rotated")
+    async with session.get(
+        f"{standin.url}/api/balance", headers={"X-Api-Key": "demo-seven-key"}
+    ) as answer:
+        assert await answer.text() == "900"  # the old key: rejected
+    assert (standin.log[-1].login, standin.log[-1].outcome) == ("demo", "rejected")
