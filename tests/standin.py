@@ -209,7 +209,8 @@ class Emulation:
     the account, or is ``""`` where the secret (a key) alone does. The
     answers are (status, body, headers) for a rejected login, a key that
     lacks the permission, an IP off the allow-list (where documented), a
-    sub-account, and too many requests.
+    sub-account, and too many requests. Answers the provider does not
+    document are marked as assumptions where they are declared.
     """
 
     path: str
@@ -220,6 +221,8 @@ class Emulation:
     rate_limited: tuple[int, Any, Mapping[str, str]]
     not_allowed: tuple[int, Any] | None = None
     no_balance: tuple[int, Any] | None = None
+    text_unless_json: bool = False
+    """Without ``Accept: application/json``, the balance as bare text."""
 
 
 def _basic(request: web.Request) -> tuple[str, str]:
@@ -299,6 +302,7 @@ EMULATIONS: dict[str, Emulation] = {
         _basic,
         lambda _login, a: {"value": Decimal(a.balance), "autoReload": False},
         (401, {"error-code": "401", "error-code-label": "authentication failed"}),
+        # Assumed (not documented for this endpoint): RFC 7807, as elsewhere.
         (403, {"type": "about:blank", "title": "Forbidden", "detail": "denied"}),
         (429, {"type": "about:blank", "title": "Throttled", "detail": "too many"}, {}),
     ),
@@ -307,10 +311,12 @@ EMULATIONS: dict[str, Emulation] = {
         "/api/balance",
         lambda request: ("", request.headers.get("X-Api-Key", "")),
         lambda _login, a: {"amount": Decimal(a.balance), "currency": a.currency},
+        # The codes and their HTTP status are unverified; a 429's body assumed.
         (200, "900"),
         (200, "902"),
         (429, "", {}),
         not_allowed=(200, "903"),
+        text_unless_json=True,
     ),
     # Telnyx: Bearer key; decimal strings and the credit limit; 10009-10011.
     "telnyx": Emulation(
@@ -351,6 +357,7 @@ EMULATIONS: dict[str, Emulation] = {
             "balance": int(Decimal(a.balance) * 10000),
             "creditalert": 200000,
         },
+        # Assumed: 46elks documents no errors.
         (401, "Invalid API credentials"),
         (403, "Forbidden"),
         (429, "Too many requests", {}),
@@ -901,9 +908,13 @@ class StandinProvider:
                 return answer("rate_limited", emulation.rate_limited)
             window.append(now)
         self._log(request, login, "ok", balance=account.balance)
-        return web.Response(
-            text=json.dumps(emulation.balance(login, account), default=float),
-            content_type="application/json",
+        as_text = emulation.text_unless_json and "application/json" not in (
+            request.headers.get("Accept", "")
+        )
+        body = json.dumps(emulation.balance(login, account), default=float)
+        return web.Response(  # as text: the old API's bare number
+            text=account.balance if as_text else body,
+            content_type="text/plain" if as_text else "application/json",
         )
 
     # Control API

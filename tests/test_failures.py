@@ -341,7 +341,8 @@ async def test_agile_auth_failure_message(
     standin.agile_accounts["demo"].api_key = "rotated"
     await setup_entry(hass, agile_entry)
     assert agile_entry.reason == (
-        "The provider rejected the credentials; re-enter them to continue"
+        "The provider rejected the credentials; re-enter them, or reconfigure "
+        "the entry if they belong to another server (a Region, a national site)"
     )
 
 

@@ -6,17 +6,23 @@ their errors on the right field, and what the entities show.
 
 from __future__ import annotations
 
+import json
+import logging
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sms_credit.const import CONF_AUTH_METHOD, DOMAIN
+from custom_components.sms_credit.diagnostics import async_get_config_entry_diagnostics
 from custom_components.sms_credit.providers import PROVIDERS, REGISTRY
-from tests.conftest import make_entry, setup_entry, threshold_step
+from tests.conftest import make_entry, setup_entry, threshold_step, tick
+from tests.providers.helpers import reachable_texts
 from tests.providers.test_providers_beyond import DEMO, LOGIN, TWILIO_SID
 from tests.standin import StandinProvider
 
@@ -135,7 +141,7 @@ async def test_twilio_sub_account_is_said_of_the_account_sid(
 async def test_twilio_key_that_may_not_read_the_balance(
     hass: HomeAssistant, standin: StandinProvider
 ) -> None:
-    """A Restricted key: the error on the key, naming what it lacks."""
+    """A Restricted key (code 70051): said above the form, naming what works."""
     standin.accounts["twilio"][TWILIO_SID].denied = True
     result = await pick(hass, "twilio")
     result = await hass.config_entries.flow.async_configure(
@@ -144,7 +150,7 @@ async def test_twilio_key_that_may_not_read_the_balance(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], form("twilio", "api_key", TWILIO_KEY, standin.url)
     )
-    assert result["errors"] == {"api_key_sid": "access_denied"}
+    assert result["errors"] == {"base": "access_denied"}
     assert result["description_placeholders"]["permission"] == (
         PROVIDERS["twilio"].permission
     )
@@ -218,7 +224,9 @@ async def test_a_key_losing_its_permission_asks_for_another(
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
     result = await hass.config_entries.flow.async_configure(flows[0]["flow_id"])
     assert result["errors"] == {"base": "access_denied"}
-    assert result["description_placeholders"]["permission"] == "Billing (balance)"
+    assert result["description_placeholders"]["permission"] == (
+        PROVIDERS["telnyx"].permission
+    )
     assert entry.runtime_data.last_exception.translation_key == "access_denied"
     # Allowed again at Telnyx: the same key, typed again, works.
     standin.accounts["telnyx"][LOGIN["telnyx"]].denied = False
@@ -257,3 +265,57 @@ async def test_a_sub_account_while_polling_is_unavailable_not_reauth(
     assert state.state == "unavailable"
     assert entry.runtime_data.last_exception.translation_key == "no_balance"
     assert not hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+
+
+@pytest.mark.parametrize("key", list(DEMO))
+async def test_no_secret_of_any_provider_shows(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    hass_storage: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+    freezer: FrozenDateTimeFactory,
+    key: str,
+) -> None:
+    """Logs, diagnostics, titles, errors, issues, states and our storage: no secret.
+
+    Through the add flow, then a 503, a 429 and a key without the
+    permission, at debug level (rejected logins: test_providers_secrets).
+    """
+    caplog.set_level(logging.DEBUG)
+    method, values = DEMO[key]
+    spec = PROVIDERS[key]
+    secrets = [values[f.key] for f in spec.auth_method(method).fields if f.secret]
+    result = await pick(hass, spec.name)
+    if result["step_id"] == "auth_method":
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_AUTH_METHOD: method}
+        )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form(key, method, values, standin.url)
+    )
+    entry = (await threshold_step(hass, result))["result"]
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data
+    texts = [entry.title, str(entry.unique_id)]
+    login = LOGIN[key]
+    for failure in ("503", "429", "denied"):
+        if failure == "denied":  # an AuthenticationError: nothing more is sent
+            standin.accounts[key][login].denied = True
+        else:
+            standin.respond_next(int(failure), '{"message": "no"}')
+        await tick(hass, freezer, 61)  # past any wait the last answer asked
+        await coordinator.async_refresh()
+        await hass.async_block_till_done()
+        texts.extend(reachable_texts(coordinator.last_exception))
+        texts.append(repr(await async_get_config_entry_diagnostics(hass, entry)))
+    texts.extend(repr(i.to_json()) for i in ir.async_get(hass).issues.values())
+    texts.extend(repr(state.as_dict()) for state in hass.states.async_all())
+    texts.extend(repr(e.as_partial_dict) for e in er.async_get(hass).entities.values())
+    texts.extend(
+        json.dumps(data) for name, data in hass_storage.items() if DOMAIN in name
+    )
+    texts.append(caplog.text)
+    assert coordinator.record.rejected == "access_denied"
+    for text in texts:
+        for secret in secrets:
+            assert secret not in text, (key, text[:200])

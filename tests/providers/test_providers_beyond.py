@@ -9,6 +9,7 @@ refusal as the error that tells them what to do.
 
 from __future__ import annotations
 
+import base64
 from decimal import Decimal
 
 import aiohttp
@@ -63,6 +64,35 @@ SHOWN = {
 }
 
 
+def basic(user: str, password: str) -> str:
+    """An HTTP Basic ``Authorization`` value."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+# What each request carries, as the provider documents it: its path, and
+# the header that logs in (never the query string).
+SENT = {
+    "twilio": (
+        f"/2010-04-01/Accounts/{TWILIO_SID}/Balance.json",
+        "Authorization",
+        basic(TWILIO_SID, "demo-auth-token"),
+    ),
+    "clicksend": (
+        "/v3/account",
+        "Authorization",
+        basic("demo", "demo-clicksend-key"),
+    ),
+    "vonage": (
+        "/account/get-balance",
+        "Authorization",
+        basic("demo", "demo-vonage-secret"),
+    ),
+    "seven": ("/api/balance", "X-Api-Key", "demo-seven-key"),
+    "telnyx": ("/v2/balance", "Authorization", "Bearer KEY_demo"),
+    "elks46": ("/a1/me", "Authorization", basic("demo", "demo-elks-password")),
+}
+
+
 def test_every_new_provider_is_played() -> None:
     """The stand-in plays each of them, with a demo account."""
     assert set(EMULATIONS) == set(DEMO) == set(DEMO_ACCOUNTS)
@@ -102,6 +132,11 @@ async def test_demo_account(
     assert balance == SHOWN[key]
     assert [(e.provider, e.outcome) for e in standin.log] == [(key, "ok")]
     assert standin.log[0].login == LOGIN[key]
+    (seen,) = standin.seen
+    path, name, value = SENT[key]
+    assert (seen.method, seen.path, seen.query) == ("GET", path, {})
+    assert seen.headers[name] == value
+    assert seen.headers["Accept"] == "application/json"
 
 
 @pytest.mark.parametrize("key", list(DEMO))
@@ -134,10 +169,10 @@ async def test_wrong_secret_is_a_rejected_login(
 @pytest.mark.parametrize(
     ("key", "field"),
     [
-        ("twilio", "api_key_sid"),
+        ("twilio", None),
         ("clicksend", None),
         ("vonage", None),
-        ("seven", None),
+        ("seven", "api_key"),
         ("telnyx", "api_key"),
         ("elks46", None),
     ],
@@ -183,8 +218,29 @@ async def test_twilio_sub_account(
     assert isinstance(error, NoBalanceError)
     assert error.field == "account_sid"
     # The same when the answer is a 200 without a balance.
-    standin.respond_next(200, '{"account_sid": "AC1", "currency": "USD"}')
+    # The same when the answer is a 200 whose balance is null (the schema).
+    standin.respond_next(200, '{"balance": null, "currency": "USD"}')
     assert isinstance(await fetch(session, standin, "twilio"), NoBalanceError)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        (200, "{}", MalformedResponseError),
+        (404, "<html>Not Found</html>", ProviderServerError),
+        (404, "{}", ProviderServerError),
+    ],
+)
+async def test_twilio_what_is_not_a_sub_account(
+    session: aiohttp.ClientSession,
+    standin: StandinProvider,
+    status: int,
+    body: str,
+    error: type[ProviderError],
+) -> None:
+    """A wrong server or a proxy is never taken for a sub-account."""
+    standin.respond_next(status, body)
+    assert type(await fetch(session, standin, "twilio")) is error
 
 
 @pytest.mark.parametrize("key", ["twilio", "telnyx"])
@@ -321,6 +377,7 @@ async def test_documented_answers(
     [
         ("seven", b"12.34", MalformedResponseError),  # the old API's bare text
         ("seven", b"901", ProviderServerError),
+        ("twilio", b'{"balance": "12.29"}', MalformedResponseError),
         (
             "elks46",
             b'{"balance": 9670500.5, "currency": "SEK"}',
@@ -348,7 +405,6 @@ async def test_documented_answers(
             MalformedResponseError,
         ),
         ("vonage", b'{"value": "ten"}', MalformedResponseError),
-        ("twilio", b'{"balance": "12.29"}', MalformedResponseError),
     ],
 )
 async def test_answers_that_cannot_be_right(
@@ -361,3 +417,27 @@ async def test_answers_that_cannot_be_right(
     """What is not a documented balance is never shown as one."""
     standin.respond_next(200, body)
     assert type(await fetch(session, standin, key)) is error
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [(401, AuthenticationError), (403, AccessDeniedError), (500, ProviderServerError)],
+)
+async def test_seven_unknown_codes_follow_the_status(
+    session: aiohttp.ClientSession,
+    standin: StandinProvider,
+    status: int,
+    error: type[ProviderError],
+) -> None:
+    """A bare code seven.io does not document: the HTTP status decides."""
+    standin.respond_next(status, "401")
+    assert type(await fetch(session, standin, "seven")) is error
+
+
+async def test_seven_without_json_answers_bare_text(
+    session: aiohttp.ClientSession, standin: StandinProvider
+) -> None:
+    """The stand-in plays the old API: no JSON asked, a bare number back."""
+    url = f"{standin.url}/api/balance"
+    async with session.get(url, headers={"X-Api-Key": "demo-seven-key"}) as answer:
+        assert await answer.text() == "100.50"

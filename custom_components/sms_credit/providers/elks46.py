@@ -55,6 +55,7 @@ SPEC = ProviderSpec(
     name="46elks",
     sites=(Site("https://api.46elks.com"),),
     auth_methods=(login("password", "api_username", "api_password"),),
+    permission="the API username and password of the account itself",
     panel_url="https://46elks.com/account",
     build_request=build_request,
     read_answer=read_answer,

@@ -19,7 +19,6 @@ from .models import (
     AuthenticationError,
     Balance,
     IpNotAllowedError,
-    ProviderServerError,
     ProviderSpec,
     Request,
     Response,
@@ -42,12 +41,13 @@ def read_answer(response: Response) -> Balance:
         if code == 900:
             raise AuthenticationError("invalid API key (code 900)")
         if code == 902:
-            raise AccessDeniedError("the key lacks the balance scope (code 902)")
+            msg = "the key lacks the balance scope (code 902)"
+            raise AccessDeniedError(msg, field="api_key")
         if code == 903:
             raise IpNotAllowedError(
                 "the IP address is not on the allow-list (code 903)"
             )
-        raise ProviderServerError(f"provider error {code} (HTTP {response.status})")
+        raise http_error(response.status, code)  # never a balance
     data, status = json_answer(response), response.status
     if 200 <= status < 300:
         amount = parse_amount(data.get("amount"), "amount")
@@ -61,7 +61,7 @@ SPEC = ProviderSpec(
     short_name="seven",
     sites=(Site("https://gateway.seven.io"),),
     auth_methods=(API_KEY_LOGIN,),
-    permission="balance",
+    permission='the API key\'s scope "balance"',
     panel_url="https://app.seven.io/developer",
     build_request=build_request,
     read_answer=read_answer,

@@ -50,16 +50,19 @@ def read_answer(response: Response) -> Balance:
     """Read ``balance`` and ``currency`` (strings); errors carry Twilio's code."""
     data, status = json_answer(response), response.status
     code = parse_code(data.get("code"))
-    if (200 <= status < 300 and data.get("balance") is None) or status == 404:
-        # "Child accounts do not contain balance information."
+    # "Child accounts do not contain balance information": ``balance`` is
+    # null (the API's schema), or (unverified) the resource is not found.
+    if (200 <= status < 300 and "balance" in data and data["balance"] is None) or (
+        status == 404 and code == 20404
+    ):
         msg = f"no balance for this account (HTTP {status}); a sub-account?"
         raise NoBalanceError(msg, field="account_sid")
     if 200 <= status < 300:
         amount = parse_amount(data.get("balance"), "balance")
         return Balance(amount, parse_currency(data.get("currency")))
-    if code == 70051:  # a Restricted key without the permission
-        msg = f"the API key may not read the balance (HTTP {status}, code 70051)"
-        raise AccessDeniedError(msg, field="api_key_sid")
+    if code == 70051:  # a Restricted key, or a key or account not of this SID
+        msg = f"not authorised for this account (HTTP {status}, code 70051)"
+        raise AccessDeniedError(msg)
     raise http_error(status, code, data.get("message"))
 
 
@@ -76,7 +79,7 @@ SPEC = ProviderSpec(
         login("auth_token", "account_sid", "auth_token"),
         login("api_key", "account_sid", "api_key_sid", "api_key_secret"),
     ),
-    permission="Balance: read (or a Main key)",
+    permission="the Auth Token, or a Main API key, of this Account SID",
     panel_url="https://console.twilio.com/",
     build_request=build_request,
     read_answer=read_answer,

@@ -53,6 +53,7 @@ SPEC = ProviderSpec(
         ),
     ),
     currency="EUR",
+    permission="the API key and secret of the account itself",
     panel_url="https://dashboard.nexmo.com/settings",
     build_request=build_request,
     read_answer=read_answer,
