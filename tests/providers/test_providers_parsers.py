@@ -127,6 +127,48 @@ def test_agile_shaped_json(status: int, value: dict[str, object]) -> None:
     check("agile", status, json.dumps(value).encode(), {})
 
 
+def _shaped(*keys: str, **nested: st.SearchStrategy[object]) -> st.SearchStrategy:
+    """Objects with some of these keys, each a wrong or odd value (or ``nested``)."""
+    optional = dict.fromkeys(keys, scalars) | nested
+    return st.fixed_dictionaries({}, optional=optional)
+
+
+# The keys each of the other providers' answers carry, for its reader.
+SHAPES: dict[str, st.SearchStrategy] = {
+    "twilio": _shaped("balance", "currency", "code", "message", "status"),
+    "clicksend": _shaped(
+        "http_code",
+        "response_msg",
+        response_code=st.sampled_from(["SUCCESS", "UNAUTHORIZED"]) | scalars,
+        data=_shaped("balance", _currency=_shaped("currency_name_short")) | scalars,
+    ),
+    "vonage": _shaped("value", "error-code", "error-code-label", "title", "detail"),
+    "seven": _shaped("amount", "currency", "code", "message"),
+    "telnyx": _shaped(
+        data=_shaped("balance", "currency", "credit_limit") | scalars,
+        errors=st.lists(_shaped("code", "title", "detail") | scalars, max_size=2),
+    ),
+    "elks46": _shaped("balance", "currency", "message"),
+}
+
+
+@pytest.mark.parametrize("key", sorted(SHAPES))
+@given(status=statuses, data=st.data())
+def test_provider_shaped_json(key: str, status: int, data: st.DataObject) -> None:
+    """Objects with each provider's keys and wrong or odd values."""
+    value = data.draw(SHAPES[key])
+    reset = {"x-ratelimit-reset": data.draw(st.text(max_size=12))}
+    check(key, status, json.dumps(value).encode(), reset)
+
+
+@pytest.mark.parametrize("key", sorted(SHAPES))
+@given(body=st.from_regex(rb"\A\s*\d{1,6}\s*\Z"), status=statuses)
+def test_bare_numbers(key: str, body: bytes, status: int) -> None:
+    """A bare number (seven.io's codes; a balance as text) is never a balance."""
+    with pytest.raises(ProviderError):
+        read(PROVIDERS[key], status, body)
+
+
 @settings(max_examples=50)
 @given(st.data())
 def test_truncated_fixtures(data: st.DataObject) -> None:
