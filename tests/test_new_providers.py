@@ -319,3 +319,20 @@ async def test_no_secret_of_any_provider_shows(
     for text in texts:
         for secret in secrets:
             assert secret not in text, (key, text[:200])
+
+
+@pytest.mark.parametrize("sid", ["AC1/../../Accounts", "AC1?x=1", "AC 1", "ÄC1"])
+async def test_an_account_sid_that_could_leave_the_path(
+    hass: HomeAssistant, standin: StandinProvider, sid: str
+) -> None:
+    """Refused on the Account SID field, and nothing is sent."""
+    result = await pick(hass, "twilio")
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_AUTH_METHOD: "auth_token"}
+    )
+    values = {**DEMO["twilio"][1], "account_sid": sid}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], form("twilio", "auth_token", values, standin.url)
+    )
+    assert result["errors"] == {"account_sid": "invalid_credentials"}
+    assert standin.log == []

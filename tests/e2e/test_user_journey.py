@@ -116,11 +116,15 @@ def log_in(page: Page, url: str) -> None:
     )
 
 
-def choose_provider(page: Page, typed: str, name: str) -> None:
+def choose_provider(page: Page, typed: str, name: str, shot: str = "") -> None:
     """Search the provider list by part of a name, and pick ``name``."""
     page.locator("ha-generic-picker").click()
     page.locator("ha-picker-combo-box input").first.fill(typed)
-    page.locator("ha-picker-combo-box").get_by_text(name, exact=True).click()
+    found = page.locator("ha-picker-combo-box").get_by_text(name, exact=True)
+    expect(found).to_be_visible()
+    if shot:
+        screenshot(page, shot)
+    found.click()
 
 
 def start_adding(page: Page, url: str) -> None:
@@ -134,7 +138,7 @@ def start_adding(page: Page, url: str) -> None:
 def add_twilio_account(page: Page, url: str, standin: Standin) -> None:
     """A Twilio account, in its console's words, from its Account SID and token."""
     start_adding(page, url)
-    choose_provider(page, "twil", "Twilio")
+    choose_provider(page, "t", "Twilio", shot="provider_list")
     page.get_by_role("button", name="Submit").click()
     page.get_by_text("Account SID and Auth Token", exact=True).click()
     page.get_by_role("button", name="Submit").click()
