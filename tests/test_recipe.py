@@ -155,7 +155,7 @@ async def add_account(hass: HomeAssistant, server: ExampleServer) -> Any:
     flow = hass.config_entries.flow
     result: Any = await flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     options = result["data_schema"].schema["provider"].config["options"]
-    assert {"value": "example", "label": "Example SMS"} in options
+    assert {"value": "Example SMS", "label": "Example SMS"} in options
     result = await flow.async_configure(result["flow_id"], {"provider": "example"})
     # One login method: no step to pick it.
     assert result["step_id"] == "credentials"

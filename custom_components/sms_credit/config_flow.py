@@ -205,7 +205,9 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
 
         Each provider module is imported here, not at start. The list takes
         typed text too (that is what makes it searchable): a provider's name
-        typed in full is that provider, anything else a form error.
+        typed in full is that provider, anything else a form error. Its
+        values are the names (the field shows the value it holds), and it
+        starts empty: no provider is picked for the user.
         """
         specs = {key: await async_get_spec(self.hass, key) for key in REGISTRY}
         errors: dict[str, str] = {}
@@ -222,8 +224,8 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
                 return await self.async_step_auth_method()
             errors[CONF_PROVIDER] = "unknown_provider"
         options = [
-            sel.SelectOptionDict(value=spec.key, label=spec.name)
-            for spec in specs.values()
+            sel.SelectOptionDict(value=spec.name, label=spec.name)
+            for spec in sorted(specs.values(), key=lambda spec: spec.name.casefold())
         ]
         config = sel.SelectSelectorConfig(
             options=options,
@@ -234,7 +236,7 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(
             step_id="user",
             data_schema=vol.Schema(
-                {vol.Required(CONF_PROVIDER): sel.SelectSelector(config)}
+                {vol.Optional(CONF_PROVIDER): sel.SelectSelector(config)}
             ),
             errors=errors,
         )
