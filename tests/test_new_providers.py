@@ -154,7 +154,7 @@ async def test_twilio_sub_account_is_said_of_the_account_sid(
 async def test_twilio_key_that_may_not_read_the_balance(
     hass: HomeAssistant, standin: StandinProvider
 ) -> None:
-    """A Restricted key (code 70051): said above the form, naming what works."""
+    """A Restricted key (code 70051): said on the key, naming what works."""
     standin.accounts["twilio"][TWILIO_SID].denied = True
     result = await pick(hass, "twilio")
     result = await hass.config_entries.flow.async_configure(
@@ -163,7 +163,7 @@ async def test_twilio_key_that_may_not_read_the_balance(
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], form("twilio", "api_key", TWILIO_KEY, standin.url)
     )
-    assert result["errors"] == {"base": "access_denied"}
+    assert result["errors"] == {"api_key_sid": "access_denied"}
     assert result["description_placeholders"]["permission"] == (
         PROVIDERS["twilio"].permission
     )

@@ -169,7 +169,7 @@ async def test_wrong_secret_is_a_rejected_login(
 @pytest.mark.parametrize(
     ("key", "field"),
     [
-        ("twilio", None),
+        ("twilio", "api_key_sid"),
         ("clicksend", None),
         ("vonage", None),
         ("seven", "api_key"),

@@ -62,7 +62,7 @@ def read_answer(response: Response) -> Balance:
         return Balance(amount, parse_currency(data.get("currency")))
     if code == 70051:  # a Restricted key, or a key or account not of this SID
         msg = f"not authorised for this account (HTTP {status}, code 70051)"
-        raise AccessDeniedError(msg)
+        raise AccessDeniedError(msg, field="api_key_sid")  # if a key logged in
     raise http_error(status, code, data.get("message"))
 
 
