@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 import subprocess
 import sys
@@ -53,6 +54,8 @@ def test_declaration(key: str) -> None:
         assert len({field.form_key for field in method.fields}) == len(keys)
         (account,) = (f for f in method.fields if f.key == method.account_field)
         assert not account.secret
+        for field in method.fields:
+            re.compile(field.pattern)  # a valid expression, if any
         assert any(field.secret for field in method.fields)
         assert spec.auth_method(method.key) is method
     with pytest.raises(KeyError):

@@ -129,8 +129,10 @@ class ProviderClient:
         except KeyError:
             raise ValueError(f"unknown auth method {auth_method!r}") from None
         for field in method.fields:
-            if not credentials.get(field.key, "").strip():
+            if not (value := credentials.get(field.key, "").strip()):
                 raise ValueError(f"the {field.key!r} credential is required")
+            if field.pattern and not re.fullmatch(field.pattern, value, re.ASCII):
+                raise ValueError(f"the {field.key!r} credential is not in its form")
         self.account = credentials[method.account.key].strip()
         self._requests = [
             spec.build_request(url, auth_method, credentials)

@@ -34,12 +34,15 @@ class CredentialField:
 
     The label ``name`` declares a field that only names the account in Home
     Assistant and is never sent: the secrets are then the account's identity.
+    ``pattern``: what the whole (stripped) value must be, else it is not
+    sent (a value that goes into the URL's path).
     """
 
     key: str
     secret: bool = False
     label: str = ""
     transform: Callable[[str], str] | None = None
+    pattern: str = ""
 
     @property
     def form_key(self) -> str:
@@ -69,10 +72,10 @@ class AuthMethod:
         return self.account.label == "name"
 
 
-def login(key: str, account: str, *secrets: str) -> AuthMethod:
-    """A login method of one field that names the account, and its secrets."""
+def login(key: str, account: str, *secrets: str, pattern: str = "") -> AuthMethod:
+    """A login: one field names the account (matching ``pattern``), then secrets."""
     fields = (
-        CredentialField(account),
+        CredentialField(account, pattern=pattern),
         *(CredentialField(s, secret=True) for s in secrets),
     )
     return AuthMethod(key, fields, account_field=account)

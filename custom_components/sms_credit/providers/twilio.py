@@ -1,16 +1,14 @@
 """Twilio: the balance of an account (a sub-account has none), per Region.
 
-``GET /2010-04-01/Accounts/{AccountSid}/Balance.json`` with Basic auth: the
-Account SID and its Auth Token, or an API key's SID and secret. Credentials
-belong to one Region, whose host is a choice of the server. No limit is
-published (Twilio limits concurrency): our own gentle ceiling applies, and
-a 429 (code 20429) is a wait.
+``GET /2010-04-01/Accounts/{AccountSid}/Balance.json``, Basic auth with the
+Account SID and Auth Token, or an API key's SID and secret, valid in one
+Region (a choice of the server). No limit is published (Twilio limits
+concurrency): our gentle ceiling applies; a 429 (code 20429) is a wait.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-import re
 
 from ._parse import (
     basic_auth,
@@ -31,13 +29,12 @@ from .models import (
     login,
 )
 
-_SID = re.compile(r"\w{1,64}", re.ASCII)  # "AC" and 32 hex digits: never a path
+_SID = r"\w{1,64}"  # "AC" and 32 hex digits: nothing that could leave the path
 
 
 def build_request(base_url: str, auth_method: str, creds: Mapping[str, str]) -> Request:
-    """Basic authentication; the Account SID (checked: it is in the path)."""
-    if not _SID.fullmatch(sid := creds["account_sid"].strip()):
-        raise ValueError("'account_sid' holds characters no Account SID has")
+    """Basic authentication; the Account SID (its pattern checked) in the path."""
+    sid = creds["account_sid"].strip()
     headers = (
         basic_auth(sid, creds["auth_token"])
         if auth_method == "auth_token"
@@ -49,15 +46,14 @@ def build_request(base_url: str, auth_method: str, creds: Mapping[str, str]) -> 
 def read_answer(response: Response) -> Balance:
     """Read ``balance`` and ``currency`` (strings); errors carry Twilio's code."""
     data, status = json_answer(response), response.status
-    code = parse_code(data.get("code"))
+    ok, code = 200 <= status < 300, parse_code(data.get("code"))
     # "Child accounts do not contain balance information": ``balance`` is
     # null (the API's schema), or (unverified) the resource is not found.
-    if (200 <= status < 300 and "balance" in data and data["balance"] is None) or (
-        status == 404 and code == 20404
-    ):
+    no_balance = ok and "balance" in data and data["balance"] is None
+    if no_balance or (status, code) == (404, 20404):
         msg = f"no balance for this account (HTTP {status}); a sub-account?"
         raise NoBalanceError(msg, field="account_sid")
-    if 200 <= status < 300:
+    if ok:
         amount = parse_amount(data.get("balance"), "balance")
         return Balance(amount, parse_currency(data.get("currency")))
     if code == 70051:  # a Restricted key, or a key or account not of this SID
@@ -76,8 +72,8 @@ SPEC = ProviderSpec(
         Site("https://api.tokyo.jp1.twilio.com", "JP"),
     ),
     auth_methods=(
-        login("auth_token", "account_sid", "auth_token"),
-        login("api_key", "account_sid", "api_key_sid", "api_key_secret"),
+        login("auth_token", "account_sid", "auth_token", pattern=_SID),
+        login("api_key", "account_sid", "api_key_sid", "api_key_secret", pattern=_SID),
     ),
     permission="the Auth Token, or a Main API key, of this Account SID",
     panel_url="https://console.twilio.com/",
