@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ast
-import re
 from pathlib import Path
+import re
 import subprocess
 import sys
 
