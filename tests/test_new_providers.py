@@ -48,6 +48,19 @@ def form(key: str, method: str, values: dict[str, str], url: str) -> dict[str, A
     return {**typed, "advanced": {"custom_host": url}}
 
 
+async def submit(
+    hass: HomeAssistant, key: str, method: str, values: dict[str, str], url: str
+) -> Any:
+    """Pick ``key`` and (where asked) ``method``, then submit its credentials."""
+    flow = hass.config_entries.flow
+    result = await pick(hass, PROVIDERS[key].name)
+    if result["step_id"] == "auth_method":
+        result = await flow.async_configure(
+            result["flow_id"], {CONF_AUTH_METHOD: method}
+        )
+    return await flow.async_configure(result["flow_id"], form(key, method, values, url))
+
+
 async def test_the_provider_list_is_searchable(hass: HomeAssistant) -> None:
     """Every provider by name, sorted in the user's language, typed text allowed."""
     result = await hass.config_entries.flow.async_init(
@@ -141,13 +154,7 @@ async def test_twilio_sub_account_is_said_of_the_account_sid(
 ) -> None:
     """A sub-account has no balance: the error sits on the Account SID."""
     standin.accounts["twilio"][TWILIO_SID].sub_account = True
-    result = await pick(hass, "twilio")
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_AUTH_METHOD: "auth_token"}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], form("twilio", *DEMO["twilio"], standin.url)
-    )
+    result = await submit(hass, "twilio", *DEMO["twilio"], standin.url)
     assert result["errors"] == {"account_sid": "no_balance"}
 
 
@@ -156,13 +163,7 @@ async def test_twilio_key_that_may_not_read_the_balance(
 ) -> None:
     """A Restricted key (code 70051): said on the key, naming what works."""
     standin.accounts["twilio"][TWILIO_SID].denied = True
-    result = await pick(hass, "twilio")
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_AUTH_METHOD: "api_key"}
-    )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], form("twilio", "api_key", TWILIO_KEY, standin.url)
-    )
+    result = await submit(hass, "twilio", "api_key", TWILIO_KEY, standin.url)
     assert result["errors"] == {"api_key_sid": "access_denied"}
     assert result["description_placeholders"]["permission"] == (
         PROVIDERS["twilio"].permission
@@ -179,15 +180,7 @@ async def test_each_demo_account_can_be_added(
     hass: HomeAssistant, standin: StandinProvider, key: str
 ) -> None:
     """Every new provider is added with the README's demo credentials."""
-    method, values = DEMO[key]
-    result = await pick(hass, PROVIDERS[key].name)
-    if result["step_id"] == "auth_method":
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_AUTH_METHOD: method}
-        )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], form(key, method, values, standin.url)
-    )
+    result = await submit(hass, key, *DEMO[key], standin.url)
     result = await threshold_step(hass, result)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"]["provider"] == key
@@ -298,14 +291,7 @@ async def test_no_secret_of_any_provider_shows(
     method, values = DEMO[key]
     spec = PROVIDERS[key]
     secrets = [values[f.key] for f in spec.auth_method(method).fields if f.secret]
-    result = await pick(hass, spec.name)
-    if result["step_id"] == "auth_method":
-        result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_AUTH_METHOD: method}
-        )
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], form(key, method, values, standin.url)
-    )
+    result = await submit(hass, key, method, values, standin.url)
     entry = (await threshold_step(hass, result))["result"]
     await hass.async_block_till_done()
     coordinator = entry.runtime_data
@@ -339,13 +325,7 @@ async def test_an_account_sid_that_could_leave_the_path(
     hass: HomeAssistant, standin: StandinProvider, sid: str
 ) -> None:
     """Refused on the Account SID field, and nothing is sent."""
-    result = await pick(hass, "twilio")
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_AUTH_METHOD: "auth_token"}
-    )
     values = {**DEMO["twilio"][1], "account_sid": sid}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], form("twilio", "auth_token", values, standin.url)
-    )
+    result = await submit(hass, "twilio", "auth_token", values, standin.url)
     assert result["errors"] == {"account_sid": "invalid_credentials"}
     assert standin.log == []
