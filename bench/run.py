@@ -466,30 +466,28 @@ def measure_imports(
     probe = BENCH_DIR / "importtime_probe.py"
     # Byte-code cached as in any installation (the environment may say not to).
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+    def probe_wall(label: str, mode: str) -> float:
+        """Seconds one fresh interpreter spent importing ``label``'s modules."""
+        out = subprocess.run(  # noqa: S603 - our own script
+            [sys.executable, str(probe), str(plan_path), label, mode],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+        )
+        wall: float = json.loads(out.stdout.splitlines()[-1])["wall"]
+        return wall
+
     for mode in IMPORT_MODES:
         for repeat in range(repeats + 1):  # the first run of each side warms up
             for side in sides:
-                out = subprocess.run(  # noqa: S603 - our own script
-                    [sys.executable, str(probe), str(plan_path), side.label, mode],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                    env=env,
-                )
+                wall = probe_wall(side.label, mode)
                 if repeat:
-                    wall = json.loads(out.stdout.splitlines()[-1])["wall"]
                     results.add(f"import_{mode}", side, wall)
                 if repeat and mode == "own":
                     label = "every" if side is INTEGRATION else side.label
-                    out = subprocess.run(  # noqa: S603 - our own script
-                        [sys.executable, str(probe), str(plan_path), label, mode],
-                        capture_output=True,
-                        text=True,
-                        check=True,
-                        env=env,
-                    )
-                    wall = json.loads(out.stdout.splitlines()[-1])["wall"]
-                    results.add("import_every", side, wall)
+                    results.add("import_every", side, probe_wall(label, mode))
 
 
 def _cpu_model() -> str:
