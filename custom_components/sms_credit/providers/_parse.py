@@ -146,6 +146,17 @@ def parse_code(value: object) -> int | None:
     return None
 
 
+def detail(status: int, code: object = None, message: object = None) -> str:
+    """``HTTP 401, code 20003: Authenticate``: the provider's words, short."""
+    shown = "" if code is None else describe(str(code), 20)
+    said = describe(message)
+    return (
+        f"HTTP {status}"
+        + (f", code {shown}" if shown else "")
+        + (f": {said}" if said else "")
+    )
+
+
 def http_error(
     status: int, code: object = None, message: object = None
 ) -> ProviderError:
@@ -155,8 +166,7 @@ def http_error(
     balance, anything else the provider's; ``code`` and ``message`` (the
     provider's own) are quoted, short and printable.
     """
-    text = f"HTTP {status}" + (f", code {describe(str(code), 20)}" if code else "")
-    text += f": {describe(message)}" if describe(message) else ""
+    text = detail(status, code, message)
     if status == 401:
         return AuthenticationError(f"invalid credentials ({text})")
     if status == 403:

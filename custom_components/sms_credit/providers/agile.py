@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 import aiohttp
 
-from ._parse import describe, json_answer, parse_amount, parse_code
+from ._parse import detail, json_answer, parse_amount, parse_code
 from .models import (
     API_KEY_LOGIN,
     AuthenticationError,
@@ -41,14 +41,13 @@ def read_answer(response: Response) -> Balance:
     failed = "credit" not in data and data.get("status") in ("error", "fail")
     if 200 <= status < 300 and not failed:
         return Balance(parse_amount(data.get("credit"), "credit", text=False))
-    code, message = parse_code(data.get("code")), describe(data.get("message"))
-    detail = f"HTTP {status}" + (f", code {code}" if code is not None else "")
-    detail += f": {message}" if message else ""
+    code = parse_code(data.get("code"))
+    text = detail(status, code, data.get("message"))
     if code in {1, 11} or (code is None and status == 401):
-        raise AuthenticationError(f"invalid credentials ({detail})")
+        raise AuthenticationError(f"invalid credentials ({text})")
     if code == 100 or (code is None and status == 403):
-        raise IpNotAllowedError(f"the source IP address is not allowed ({detail})")
-    raise ProviderServerError(f"provider error ({detail})")
+        raise IpNotAllowedError(f"the source IP address is not allowed ({text})")
+    raise ProviderServerError(f"provider error ({text})")
 
 
 SPEC = ProviderSpec(
