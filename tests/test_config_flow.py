@@ -19,9 +19,13 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.sms_credit import helpers
 from custom_components.sms_credit.config_flow import chosen_host
 from custom_components.sms_credit.const import (
+    CONF_ADAPTIVE_POLLING,
     CONF_AUTH_METHOD,
+    CONF_LOW_CREDIT_DAYS,
     CONF_LOW_CREDIT_THRESHOLD,
     CONF_UPDATE_INTERVAL,
+    DEFAULT_LOW_CREDIT_DAYS,
+    DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
     MIN_UPDATE_INTERVAL,
 )
@@ -496,7 +500,9 @@ async def test_options_apply_without_restart_or_request(
     await hass.async_block_till_done()
     assert smsc_entry.options == {
         CONF_UPDATE_INTERVAL: 15,
+        CONF_ADAPTIVE_POLLING: True,
         CONF_LOW_CREDIT_THRESHOLD: 500,
+        CONF_LOW_CREDIT_DAYS: DEFAULT_LOW_CREDIT_DAYS,
     }
     assert hass.states.get("binary_sensor.smsc_demo_low_credit").state == "on"
     # The next poll: one new interval after the last attempt.
@@ -574,6 +580,7 @@ async def test_options_without_a_balance_yet(
         "currency": "-",
         "min_interval": "1",
         "max_interval": "1440",
+        "max_days": "365",
     }
     schema = result["data_schema"].schema
     threshold = next(k for k in schema if k == CONF_LOW_CREDIT_THRESHOLD)
@@ -617,7 +624,7 @@ async def test_add_flow_shows_the_credit_and_asks_the_threshold(
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["options"] == {
-        CONF_UPDATE_INTERVAL: 30,
+        CONF_UPDATE_INTERVAL: DEFAULT_UPDATE_INTERVAL,
         CONF_LOW_CREDIT_THRESHOLD: 250,
     }
     assert len(standin.seen) == requests + 1  # only the new entry's set-up

@@ -22,6 +22,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.sms_credit.const import (
+    CONF_ADAPTIVE_POLLING,
+    CONF_LOW_CREDIT_DAYS,
     CONF_LOW_CREDIT_THRESHOLD,
     CONF_UPDATE_INTERVAL,
     DEFAULT_UPDATE_INTERVAL,
@@ -36,6 +38,7 @@ LOW_CREDIT = "binary_sensor.smsc_demo_low_credit"
 CREDIT = "sensor.smsc_demo_credit"
 SURROGATE = "\ud800"
 INTERVAL = "update_interval"
+DAYS = "low_credit_days"
 
 
 async def _options(
@@ -64,6 +67,9 @@ async def _options(
             {CONF_UPDATE_INTERVAL: 30, CONF_LOW_CREDIT_THRESHOLD: 1e300},
             "low_credit_threshold",
         ),
+        ({CONF_LOW_CREDIT_THRESHOLD: 5, CONF_LOW_CREDIT_DAYS: "nan"}, DAYS),
+        ({CONF_LOW_CREDIT_THRESHOLD: 5, CONF_LOW_CREDIT_DAYS: 2.5}, DAYS),
+        ({CONF_LOW_CREDIT_THRESHOLD: 5, CONF_LOW_CREDIT_DAYS: 366}, DAYS),
     ],
 )
 async def test_options_refuse_non_finite_and_out_of_range(
@@ -82,9 +88,7 @@ async def test_options_refuse_non_finite_and_out_of_range(
     before = dict(smsc_entry.options)
     result = await _options(hass, smsc_entry, user_input)
     assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == {
-        field: "invalid_interval" if field == "update_interval" else "invalid_threshold"
-    }
+    assert result["errors"] == {field: f"invalid_{field.rpartition('_')[2]}"}
     assert smsc_entry.options == before
     assert smsc_entry.state is ConfigEntryState.LOADED
     assert hass.states.get(LOW_CREDIT).state == "off"
@@ -103,7 +107,9 @@ async def test_options_store_plain_numbers(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert smsc_entry.options == {
         CONF_UPDATE_INTERVAL: 15,
+        CONF_ADAPTIVE_POLLING: True,
         CONF_LOW_CREDIT_THRESHOLD: 250.0,
+        CONF_LOW_CREDIT_DAYS: 7,
     }
     assert isinstance(smsc_entry.options[CONF_UPDATE_INTERVAL], int)
     json.dumps(dict(smsc_entry.options), allow_nan=False)
@@ -120,6 +126,9 @@ async def test_options_store_plain_numbers(
         {CONF_UPDATE_INTERVAL: 0, CONF_LOW_CREDIT_THRESHOLD: -5},
         {CONF_UPDATE_INTERVAL: 10**9, CONF_LOW_CREDIT_THRESHOLD: [1]},
         {CONF_UPDATE_INTERVAL: True, CONF_LOW_CREDIT_THRESHOLD: True},
+        {CONF_LOW_CREDIT_DAYS: 1.5, CONF_ADAPTIVE_POLLING: "no"},
+        {CONF_LOW_CREDIT_DAYS: -1, CONF_ADAPTIVE_POLLING: None},
+        {CONF_LOW_CREDIT_DAYS: 10**6},
     ],
 )
 async def test_stored_options_that_are_invalid_fall_back_to_defaults(

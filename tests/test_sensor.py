@@ -20,7 +20,10 @@ from tests.standin import StandinProvider
 
 
 @pytest.mark.freeze_time("2026-11-22 12:00:00+00:00")
-@pytest.mark.parametrize("platform", [Platform.SENSOR, Platform.BINARY_SENSOR])
+@pytest.mark.parametrize(
+    "platform",
+    [Platform.SENSOR, Platform.BINARY_SENSOR, Platform.BUTTON, Platform.NUMBER],
+)
 async def test_entities(
     hass: HomeAssistant,
     standin: StandinProvider,

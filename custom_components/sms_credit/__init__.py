@@ -25,7 +25,12 @@ CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 # In this order, one after the other: entities take each update in the order
 # they were added, so the credit is written before "Low credit" turns on,
 # and an automation triggered by it reads the new credit.
-PLATFORMS: list[Platform] = [Platform.SENSOR, Platform.BINARY_SENSOR]
+PLATFORMS: list[Platform] = [
+    Platform.SENSOR,
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.NUMBER,
+]
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:  # noqa: ARG001

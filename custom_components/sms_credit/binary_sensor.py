@@ -1,4 +1,4 @@
-"""The low-credit problem sensor."""
+"""The low-credit problem sensor: by amount or by forecast."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .const import DOMAIN
 from .coordinator import SmsCreditConfigEntry
 from .entity import SmsCreditEntity
-from .helpers import low_credit_threshold
+from .helpers import low_credit_days, low_credit_threshold
 
 # The coordinator serialises requests: entities never update on their own.
 PARALLEL_UPDATES = 0
@@ -43,24 +43,31 @@ async def async_setup_entry(
 
 
 class SmsCreditLowCreditSensor(SmsCreditEntity, BinarySensorEntity):
-    """On while the credit is below the user's threshold."""
+    """On while the credit is below the threshold, or runs out within the days set."""
 
     @property
     @override
     def is_on(self) -> bool:
-        """Whether the credit is below the threshold (asked only while available)."""
+        """Whether the credit is low (asked only while available)."""
         return self.coordinator.low
 
     @property
     @override
     def extra_state_attributes(self) -> Mapping[str, Any]:
-        """The threshold, the low period, the credit sensor (its ID may change)."""
-        coordinator = self.coordinator
+        """The threshold, why it is low, the low period, the credit sensor.
+
+        ``low_by``: ``threshold`` (under it) or ``forecast`` (runs out within
+        ``days``); the credit sensor's ID may change, so it is named here.
+        """
+        coordinator, options = self.coordinator, self.coordinator.config_entry.options
         credit = er.async_get(self.hass).async_get_entity_id(
             SENSOR_DOMAIN, DOMAIN, f"{coordinator.config_entry.entry_id}_credit"
         )
         return {
-            "threshold": float(low_credit_threshold(coordinator.config_entry.options)),
+            "threshold": float(low_credit_threshold(options)),
+            "days": low_credit_days(options),
+            "low_by": coordinator.low_by,
+            "runs_out": coordinator.runs_out,
             "low_since": coordinator.low_since,
             "newly_low": coordinator.newly_low,
             "credit_entity": credit,

@@ -21,14 +21,18 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 import probatio as vol
 
 from .const import (
+    CONF_ADAPTIVE_POLLING,
     CONF_AUTH_METHOD,
+    CONF_LOW_CREDIT_DAYS,
     CONF_LOW_CREDIT_THRESHOLD,
     CONF_PROVIDER,
     CONF_UPDATE_INTERVAL,
+    DEFAULT_LOW_CREDIT_DAYS,
     DEFAULT_LOW_CREDIT_THRESHOLD,
     DEFAULT_UPDATE_INTERVAL,
     DOMAIN,
     LOGGER,
+    MAX_LOW_CREDIT_DAYS,
     MAX_UPDATE_INTERVAL,
     MIN_UPDATE_INTERVAL,
     REJECTION_INVALID_AUTH,
@@ -43,6 +47,7 @@ from .helpers import (
     same_account,
     secret_keys,
     valid_base_url,
+    valid_days,
     valid_interval,
     valid_threshold,
 )
@@ -526,15 +531,21 @@ class SmsCreditOptionsFlow(OptionsFlow):
         if user_input is not None:
             interval = valid_interval(user_input.get(CONF_UPDATE_INTERVAL))
             threshold = valid_threshold(user_input.get(CONF_LOW_CREDIT_THRESHOLD))
+            days = valid_days(user_input.get(CONF_LOW_CREDIT_DAYS))
             if interval is None:
                 errors[CONF_UPDATE_INTERVAL] = "invalid_interval"
             if threshold is None:
                 errors[CONF_LOW_CREDIT_THRESHOLD] = "invalid_threshold"
+            if days is None:
+                errors[CONF_LOW_CREDIT_DAYS] = "invalid_days"
             if not errors:
                 return self.async_create_entry(
                     data={
                         CONF_UPDATE_INTERVAL: interval,
+                        CONF_ADAPTIVE_POLLING: user_input.get(CONF_ADAPTIVE_POLLING)
+                        is not False,
                         CONF_LOW_CREDIT_THRESHOLD: threshold,
+                        CONF_LOW_CREDIT_DAYS: days,
                     }
                 )
         coordinator = getattr(self.config_entry, "runtime_data", None)
@@ -548,8 +559,14 @@ class SmsCreditOptionsFlow(OptionsFlow):
                     CONF_UPDATE_INTERVAL, default=DEFAULT_UPDATE_INTERVAL
                 ): _number("min", step=1),
                 vol.Required(
+                    CONF_ADAPTIVE_POLLING, default=True
+                ): sel.BooleanSelector(),
+                vol.Required(
                     CONF_LOW_CREDIT_THRESHOLD, default=DEFAULT_LOW_CREDIT_THRESHOLD
                 ): _number(currency),
+                vol.Required(
+                    CONF_LOW_CREDIT_DAYS, default=DEFAULT_LOW_CREDIT_DAYS
+                ): _number("d", step=1),
             }
         )
         return self.async_show_form(
@@ -563,5 +580,6 @@ class SmsCreditOptionsFlow(OptionsFlow):
                 "currency": currency or "-",
                 "min_interval": str(MIN_UPDATE_INTERVAL),
                 "max_interval": str(MAX_UPDATE_INTERVAL),
+                "max_days": str(MAX_LOW_CREDIT_DAYS),
             },
         )

@@ -13,9 +13,13 @@ CONF_PROVIDER: Final = "provider"
 CONF_AUTH_METHOD: Final = "auth_method"
 
 # Options.
-CONF_UPDATE_INTERVAL: Final = "update_interval"  # minutes
+CONF_UPDATE_INTERVAL: Final = "update_interval"  # minutes: the longest between checks
 CONF_LOW_CREDIT_THRESHOLD: Final = "low_credit_threshold"  # account currency
-DEFAULT_UPDATE_INTERVAL: Final = 30
+CONF_LOW_CREDIT_DAYS: Final = "low_credit_days"  # low when it runs out this soon
+CONF_ADAPTIVE_POLLING: Final = "adaptive_polling"  # off: every interval
+DEFAULT_UPDATE_INTERVAL: Final = 240
+DEFAULT_LOW_CREDIT_DAYS: Final = 7
+MAX_LOW_CREDIT_DAYS: Final = 365
 MIN_UPDATE_INTERVAL: Final = 1
 MAX_UPDATE_INTERVAL: Final = 1440
 DEFAULT_LOW_CREDIT_THRESHOLD: Final = 10.0

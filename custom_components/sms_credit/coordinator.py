@@ -30,7 +30,13 @@ from .const import (
     REJECTION_INVALID_AUTH,
     REJECTION_INVALID_AUTH_OR_IP,
 )
-from .helpers import low_credit_threshold, update_interval_minutes
+from .forecast import Spending, learn, low_by_forecast, next_check
+from .helpers import (
+    adaptive_polling,
+    low_credit_days,
+    low_credit_threshold,
+    update_interval_minutes,
+)
 from .providers import (
     AccessDeniedError,
     AuthenticationError,
@@ -49,13 +55,33 @@ from .providers import (
     ThrottledError,
     WaitReason,
 )
-from .providers.limiter import monotonic
+from .providers.limiter import monotonic, to_wall
 from .store import Answer, EntryRecord, LimitsStore
 
 type SmsCreditConfigEntry = ConfigEntry[SmsCreditCoordinator]
 
 # Repair issues the integration raises (issue_id prefixes; one per entry).
 ISSUES = ("ip_blocked", "ip_not_allowed", "rate_limited")
+
+# Adaptive polling: a failed check is tried again at most this much later.
+RETRY_FAILED = 1800.0
+
+# The account's status (an enum sensor's states), by the translation key of
+# why the last check failed; anything else is "error".
+STATUS_OK = "ok"
+STATUSES: dict[str, str] = {
+    REJECTION_INVALID_AUTH: "rejected",
+    REJECTION_INVALID_AUTH_OR_IP: "rejected",
+    REJECTION_ACCESS_DENIED: "rejected",
+    "auth_failed_before": "rejected",
+    WaitReason.IP_BLOCKED: "ip_blocked",
+    "ip_not_allowed": "ip_not_allowed",
+    WaitReason.FAILED_LOGINS: "waiting",
+    WaitReason.RATE_LIMITED: "waiting",
+    WaitReason.THROTTLED: "waiting",
+    "timeout": "unreachable",
+    "cannot_connect": "unreachable",
+}
 
 # The one table: each provider error (most specific first), the translation
 # key that explains it (exceptions and form errors alike), and the repair
@@ -182,10 +208,56 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         self._low_began_here = False
 
     @property
+    def spending(self) -> Spending | None:
+        """What the forecast learned of the account's answers."""
+        return self.record.spending
+
+    @property
+    def low_by(self) -> str | None:
+        """Why the credit is low: ``"threshold"``, ``"forecast"`` or ``None``.
+
+        Under the threshold, or running out within the days the options
+        say; ``None`` without an answer.
+        """
+        options, balance = self.config_entry.options, self.data
+        if balance is None:  # before the first answer
+            return None  # type: ignore[unreachable]
+        if balance.amount < low_credit_threshold(options):
+            return "threshold"
+        if low_by_forecast(self.spending, low_credit_days(options), monotonic()):
+            return "forecast"
+        return None
+
+    @property
     def low(self) -> bool:
-        """Whether the last answer is below the threshold (``False`` without one)."""
-        threshold = low_credit_threshold(self.config_entry.options)
-        return self.data is not None and self.data.amount < threshold
+        """Whether the credit is low (``False`` without an answer)."""
+        return self.low_by is not None
+
+    @property
+    def last_checked(self) -> datetime | None:
+        """When the provider last gave a good answer (survives restarts)."""
+        spending = self.spending
+        return None if spending is None else self.to_datetime(spending.checked_at)
+
+    @property
+    def runs_out(self) -> datetime | None:
+        """When the credit reaches zero at the forecast's pace; never in the past."""
+        when = None if self.spending is None else self.spending.runs_out
+        return None if when is None or when <= monotonic() else self.to_datetime(when)
+
+    @property
+    def status(self) -> str:
+        """What the account waits for, if anything (an enum sensor's state)."""
+        if self.last_update_success:
+            return STATUS_OK
+        err = self.last_exception
+        key = getattr(err, "translation_key", None) or self.record.rejected
+        return STATUSES.get(str(key), "error")
+
+    @staticmethod
+    def to_datetime(when: float) -> datetime:
+        """A time on the limiters' clock as an aware datetime."""
+        return dt_util.utc_from_timestamp(to_wall(when))
 
     @property
     def low_since(self) -> datetime | None:
@@ -256,7 +328,7 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
     @override
     async def _async_update_data(self) -> Balance:
         """Fetch the balance, mapping every provider error exactly once."""
-        self.update_interval = timedelta(seconds=self._seconds)  # after a kept balance
+        self.update_interval = timedelta(seconds=self._next_check())  # after a kept one
         if self.record.rejected:
             # Sending rejected credentials again would only count towards
             # an IP block: wait for reauth.
@@ -273,6 +345,9 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         self._last_attempt = self.fetched_at = monotonic()
         record = self.record
         record.answer = Answer(balance, self.fetched_at)
+        unit = self.spec.unit or balance.currency
+        record.spending = learn(record.spending, self.fetched_at, balance.amount, unit)
+        self.update_interval = timedelta(seconds=self._next_check(now=self.fetched_at))
         record.rejected = None
         record.refusals = 0
         # The only request of its window can wait for a later write; more
@@ -295,9 +370,11 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         if kept is not None and kept.current(self._seconds):
             LOGGER.debug("%s: %s, keeping the balance shown", self.name, err.reason)
             self.fetched_at = kept.fetched_at
-            # Checked again when it expires, not an interval from now.
+            # Checked again as soon as the limits allow, at the latest when
+            # it expires, not an interval from now.
             expiry = kept.fetched_at + self._seconds - monotonic()
-            self.update_interval = timedelta(seconds=max(1.0, expiry))
+            due = min(expiry, retry_delay(wait))
+            self.update_interval = timedelta(seconds=max(1.0, due))
             return kept.balance
         raise UpdateFailed(
             retry_after=retry_delay(wait),
@@ -325,6 +402,7 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
             self._store.async_save_sites()  # a failed login counts at the site
             return ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key=key)
         self._store.async_save_entry(record)
+        self.update_interval = timedelta(seconds=self._next_check(failed=True))
         if isinstance(err, IpBlockedError):
             self._store.async_save_sites()
         wait, _reason = self.limiter.wait()
@@ -343,27 +421,47 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
             translation_placeholders=placeholders,
         )
 
+    def _next_check(self, *, failed: bool = False, now: float | None = None) -> float:
+        """Seconds from now to the next check.
+
+        At the latest an interval after the last attempt; sooner as the
+        forecast says (adaptive polling), and after a failure at the latest
+        in ``RETRY_FAILED``.
+        """
+        options, now = self.config_entry.options, now or monotonic()
+        due = self._last_attempt + self._seconds - now
+        if adaptive_polling(options):
+            due = min(
+                due,
+                next_check(
+                    self.spending,
+                    low_credit_threshold(options),
+                    low_credit_days(options),
+                    self._seconds,
+                    now,
+                ),
+                RETRY_FAILED if failed else due,
+            )
+        return max(1.0, due)
+
     @callback
     def async_apply_options(self) -> None:
         """Apply changed options to the running coordinator: no request.
 
-        A new interval moves the next poll to one new interval after the
-        last attempt (at the earliest in a second), and also applies to how
-        long the balance shown may stand in; a new threshold reaches the
-        entities at once.
+        The next check moves to when the new options put it (at the latest
+        one new interval after the last attempt, at the earliest in a
+        second); a new interval also applies to how long the balance shown
+        may stand in. A new threshold reaches the entities at once.
         """
         if self.config_entry.options == self._options:
             return  # another change of the entry (its state, its data)
         self._options = dict(self.config_entry.options)
-        seconds = 60.0 * update_interval_minutes(self._options)
-        if seconds != self._seconds:
-            self._seconds = seconds
-            due = self._last_attempt + seconds - monotonic()
-            self.update_interval = timedelta(seconds=max(1.0, due))  # this once
-            if self.last_update_success and self.data is not None:
-                # Reschedules the next poll, and updates the entities.
-                self.async_set_updated_data(self.data)
-                return
+        self._seconds = 60.0 * update_interval_minutes(self._options)
+        self.update_interval = timedelta(seconds=self._next_check())  # this once
+        if self.last_update_success and self.data is not None:
+            # Reschedules the next poll, and updates the entities.
+            self.async_set_updated_data(self.data)
+            return
         self.async_update_listeners()
 
     @callback

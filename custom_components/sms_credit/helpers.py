@@ -16,12 +16,16 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.importlib import async_import_module
 
 from .const import (
+    CONF_ADAPTIVE_POLLING,
     CONF_AUTH_METHOD,
+    CONF_LOW_CREDIT_DAYS,
     CONF_LOW_CREDIT_THRESHOLD,
     CONF_PROVIDER,
     CONF_UPDATE_INTERVAL,
+    DEFAULT_LOW_CREDIT_DAYS,
     DEFAULT_LOW_CREDIT_THRESHOLD,
     DEFAULT_UPDATE_INTERVAL,
+    MAX_LOW_CREDIT_DAYS,
     MAX_LOW_CREDIT_THRESHOLD,
     MAX_UPDATE_INTERVAL,
     MIN_UPDATE_INTERVAL,
@@ -175,6 +179,25 @@ def valid_threshold(value: object) -> float | None:
     if amount is None or not 0 <= amount <= MAX_LOW_CREDIT_THRESHOLD:
         return None
     return amount
+
+
+def valid_days(value: object) -> int | None:
+    """Whole days from 0 (off) to :data:`MAX_LOW_CREDIT_DAYS`, else ``None``."""
+    days = finite(value)
+    if days is None or not days.is_integer() or not 0 <= days <= MAX_LOW_CREDIT_DAYS:
+        return None
+    return int(days)
+
+
+def low_credit_days(options: Mapping[str, Any]) -> int:
+    """Days before the credit runs out that it counts as low; the default if invalid."""
+    days = valid_days(options.get(CONF_LOW_CREDIT_DAYS))
+    return DEFAULT_LOW_CREDIT_DAYS if days is None else days
+
+
+def adaptive_polling(options: Mapping[str, Any]) -> bool:
+    """Whether checks follow the forecast (the default), or come every interval."""
+    return options.get(CONF_ADAPTIVE_POLLING) is not False
 
 
 def update_interval_minutes(options: Mapping[str, Any]) -> int:

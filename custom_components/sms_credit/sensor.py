@@ -1,9 +1,10 @@
-"""Sensors: the credit, its currency and the credit limit."""
+"""Sensors: the credit, its currency and limit, the forecast, the account's status."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal
 from typing import Literal, override
 
@@ -20,7 +21,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
-from .coordinator import SmsCreditConfigEntry, SmsCreditCoordinator
+from .coordinator import STATUS_OK, STATUSES, SmsCreditConfigEntry, SmsCreditCoordinator
 from .entity import SmsCreditEntity
 from .providers import Balance, minor_unit
 
@@ -32,9 +33,25 @@ PARALLEL_UPDATES = 0
 class SmsCreditSensorEntityDescription(SensorEntityDescription):
     """Describes an SMS Credit sensor."""
 
-    value_fn: Callable[[Balance], Decimal | str | None]
-    unit: Literal["currency", "credits"] | None = None
-    """The unit: the answer's currency, the provider's credits, or none."""
+    value_fn: Callable[[SmsCreditCoordinator], Decimal | datetime | str | None]
+    unit: Literal["amount", "per_day"] | None = None
+    """An amount in the account's currency (or credits), or that per day."""
+    always_available: bool = False
+    """Shown while checks fail: what it says is true then too."""
+
+
+def _top_up(coordinator: SmsCreditCoordinator) -> tuple[datetime, Decimal] | None:
+    """When the credit last went up, and by how much."""
+    spending = coordinator.spending
+    if spending is None or (top_up := spending.top_up) is None:
+        return None
+    return coordinator.to_datetime(top_up[0]), top_up[1]
+
+
+def _daily(coordinator: SmsCreditCoordinator) -> Decimal | None:
+    """The spend per day, to a millionth."""
+    daily = coordinator.spending.daily if coordinator.spending else None
+    return None if daily is None else round(daily, 6)
 
 
 CREDIT = SmsCreditSensorEntityDescription(
@@ -42,14 +59,14 @@ CREDIT = SmsCreditSensorEntityDescription(
     translation_key="credit",
     device_class=SensorDeviceClass.MONETARY,
     state_class=SensorStateClass.TOTAL,
-    unit="currency",
-    value_fn=lambda balance: balance.amount,
+    unit="amount",
+    value_fn=lambda coordinator: coordinator.data.amount,
 )
 CURRENCY = SmsCreditSensorEntityDescription(
     key="currency",
     translation_key="currency",
     entity_category=EntityCategory.DIAGNOSTIC,
-    value_fn=lambda balance: balance.currency,
+    value_fn=lambda coordinator: coordinator.data.currency,
 )
 CREDIT_LIMIT = SmsCreditSensorEntityDescription(
     key="credit_limit",
@@ -57,8 +74,53 @@ CREDIT_LIMIT = SmsCreditSensorEntityDescription(
     device_class=SensorDeviceClass.MONETARY,
     state_class=SensorStateClass.TOTAL,
     entity_category=EntityCategory.DIAGNOSTIC,
-    unit="currency",
-    value_fn=lambda balance: balance.credit_limit,
+    unit="amount",
+    value_fn=lambda coordinator: coordinator.data.credit_limit,
+)
+FORECAST = (
+    SmsCreditSensorEntityDescription(
+        key="spending",
+        translation_key="spending",
+        state_class=SensorStateClass.MEASUREMENT,
+        unit="per_day",
+        value_fn=_daily,
+    ),
+    SmsCreditSensorEntityDescription(
+        key="runs_out",
+        translation_key="runs_out",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda coordinator: coordinator.runs_out,
+    ),
+    SmsCreditSensorEntityDescription(
+        key="last_top_up",
+        translation_key="last_top_up",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda coordinator: (top_up := _top_up(coordinator)) and top_up[0],
+    ),
+    SmsCreditSensorEntityDescription(
+        key="last_top_up_amount",
+        translation_key="last_top_up_amount",
+        device_class=SensorDeviceClass.MONETARY,
+        unit="amount",
+        value_fn=lambda coordinator: (top_up := _top_up(coordinator)) and top_up[1],
+    ),
+    SmsCreditSensorEntityDescription(
+        key="last_checked",
+        translation_key="last_checked",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        always_available=True,
+        value_fn=lambda coordinator: coordinator.last_checked,
+    ),
+    SmsCreditSensorEntityDescription(
+        key="status",
+        translation_key="status",
+        device_class=SensorDeviceClass.ENUM,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        options=[STATUS_OK, *sorted(set(STATUSES.values())), "error"],
+        always_available=True,
+        value_fn=lambda coordinator: coordinator.status,
+    ),
 )
 
 
@@ -66,12 +128,10 @@ def _in_credits(
     description: SmsCreditSensorEntityDescription,
 ) -> SmsCreditSensorEntityDescription:
     """The same value counted in a provider's credits: no money, no currency."""
-    return replace(
-        description,
-        device_class=None,
-        state_class=SensorStateClass.MEASUREMENT,
-        unit="credits",
-    )
+    if description.device_class is not SensorDeviceClass.MONETARY:
+        return description
+    state_class = description.state_class and SensorStateClass.MEASUREMENT
+    return replace(description, device_class=None, state_class=state_class)
 
 
 async def async_setup_entry(
@@ -81,16 +141,20 @@ async def async_setup_entry(
 ) -> None:
     """Add an account's sensors; the credit limit once the provider reports one."""
     coordinator = entry.runtime_data
+    in_credits = bool(coordinator.spec.unit)  # no money, no currency to show
     credit, limit = CREDIT, CREDIT_LIMIT
-    if coordinator.spec.unit:  # credits: no currency to show
+    forecast: tuple[SmsCreditSensorEntityDescription, ...] = FORECAST
+    if in_credits:
         credit, limit = _in_credits(CREDIT), _in_credits(CREDIT_LIMIT)
+        forecast = tuple(map(_in_credits, FORECAST))
     # Once reported, the credit limit stays (also across reloads): a limit
     # the provider stops reporting shows as unknown, never as orphaned.
     added = er.async_get(hass).async_get_entity_id(
         SENSOR_DOMAIN, DOMAIN, f"{entry.entry_id}_{CREDIT_LIMIT.key}"
     ) is not None or _reports_a_limit(coordinator)
-    descriptions = [credit] if coordinator.spec.unit else [credit, CURRENCY]
+    descriptions = [credit] if in_credits else [credit, CURRENCY]
     descriptions += [limit] if added else []
+    descriptions += forecast
     async_add_entities(SmsCreditSensor(coordinator, d) for d in descriptions)
 
     @callback
@@ -110,33 +174,46 @@ def _reports_a_limit(coordinator: SmsCreditCoordinator) -> bool:
 
 
 class SmsCreditSensor(SmsCreditEntity, SensorEntity):
-    """A sensor reading one value of the account's balance."""
+    """A sensor reading one value of the account's coordinator."""
 
     entity_description: SmsCreditSensorEntityDescription
 
     @property
     @override
-    def native_value(self) -> Decimal | str | None:
-        """Return the value from the latest balance (asked only while available)."""
-        return self.entity_description.value_fn(self.coordinator.data)
+    def available(self) -> bool:
+        """Available with the account, or always (last checked, status)."""
+        return self.entity_description.always_available or super().available
+
+    @property
+    @override
+    def native_value(self) -> Decimal | datetime | str | None:
+        """Return the value from the coordinator (asked only while available)."""
+        return self.entity_description.value_fn(self.coordinator)
 
     @property
     @override
     def suggested_display_precision(self) -> int | None:
         """Money is shown with its currency's minor unit (JPY 0, KWD 3)."""
-        currency = self.native_unit_of_measurement
-        if self.entity_description.unit != "currency" or currency is None:
+        if self.entity_description.unit is None or self.coordinator.spec.unit:
             return None
-        return minor_unit(currency)
+        unit = self._unit
+        return None if unit is None else minor_unit(unit)
 
     @property
     @override
     def native_unit_of_measurement(self) -> str | None:
         """Money in the account's ISO 4217 currency; credits in the provider's unit."""
-        if self.entity_description.unit == "credits":
-            return self.coordinator.spec.unit
-        if self.entity_description.unit == "currency" and (
-            balance := self.coordinator.data
-        ):
-            return balance.currency
-        return None
+        if (per := self.entity_description.unit) is None or (
+            unit := self._unit
+        ) is None:
+            return None
+        return unit if per == "amount" else f"{unit}/d"
+
+    @property
+    def _unit(self) -> str | None:
+        """The provider's credits, or the currency of the last answer."""
+        coordinator = self.coordinator
+        balance: Balance | None = coordinator.data
+        if coordinator.spec.unit or balance is None:
+            return coordinator.spec.unit
+        return balance.currency

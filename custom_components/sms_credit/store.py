@@ -26,6 +26,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN, LOGGER, REJECTION_INVALID_AUTH, REJECTIONS, STORAGE_KEY
+from .forecast import MAX_POINTS, Point, Spending
 from .helpers import UnknownProviderError, async_get_spec, finite, usable_base_url
 from .providers import Balance, MalformedResponseError, ProviderSpec
 from .providers._parse import parse_amount, parse_currency
@@ -87,6 +88,8 @@ class EntryRecord:
     refusals: int = 0  # rate-limit refusals in a row
     low_since: float | None = None
     """When the current low-credit period began (wall clock), if one is on."""
+    spending: Spending | None = None
+    """What the forecast learned of the account's answers."""
 
 
 @dataclass(slots=True)
@@ -185,6 +188,16 @@ class _Reader:
         fetched_at = self.timestamp(stored, "fetched_at", where)
         return None if fetched_at is None else Answer(balance, from_wall(fetched_at))
 
+    def spending(self, raw: Mapping[str, Any], key: str, where: str) -> Spending | None:
+        """What the forecast learned: all of it valid, or nothing."""
+        if raw.get(key) is None:
+            return None
+        try:
+            return _spending(self.mapping(raw[key], f"{where}.{key}"))
+        except MalformedResponseError:
+            self.problems.append(f"{where}.{key}")
+            return None
+
     def warn(self, file: str) -> None:
         """One warning for everything invalid that a load left out."""
         if problems := self.problems:
@@ -202,6 +215,47 @@ def _wall_time(value: object) -> float | None:
     """A finite, non-negative wall-clock time, else ``None``."""
     time = finite(value)
     return time if time is not None and 0 <= time < MAX_TIMESTAMP else None
+
+
+def _spending(stored: Mapping[str, Any]) -> Spending:
+    """The forecast's stored data, checked; ``MalformedResponseError`` if invalid."""
+    unit, points, top_up = (
+        stored.get("unit"),
+        stored.get("points"),
+        stored.get("top_up"),
+    )
+    if not isinstance(unit, str) or not unit.isprintable() or len(unit) > 40:
+        raise MalformedResponseError("unit")
+    if not isinstance(points, list) or not 0 < len(points) <= MAX_POINTS + 1:
+        raise MalformedResponseError("points")
+    spending = Spending(
+        unit, parse_amount(stored.get("amount"), "amount"), list(map(_point, points))
+    )
+    pairs = zip(spending.points, spending.points[1:], strict=False)
+    if any(a.at > b.at or a.spent > b.spent for a, b in pairs):
+        raise MalformedResponseError("points out of order")
+    if (top_up := stored.get("top_up")) is not None:
+        when, (amount,) = _timed(top_up, 2)
+        spending.top_up = (when, parse_amount(amount, "top-up"))
+    return spending
+
+
+def _point(value: object) -> Point:
+    """``[when, spent, drop]``: a wall-clock time and two amounts of 0 or more."""
+    when, (spent, drop) = _timed(value, 3)
+    point = Point(when, parse_amount(spent, "spent"), parse_amount(drop, "drop"))
+    if point.spent < 0 or point.drop < 0:
+        raise MalformedResponseError("negative")
+    return point
+
+
+def _timed(value: object, size: int) -> tuple[float, list[Any]]:
+    """``[wall-clock time, …]`` of ``size`` items: the time on the limiters' clock."""
+    if not isinstance(value, list) or len(value) != size:
+        raise MalformedResponseError("not a list")
+    if (when := _wall_time(value[0])) is None:
+        raise MalformedResponseError("time")
+    return from_wall(when), value[1:]
 
 
 async def _async_read(store: Store[dict[str, Any]]) -> dict[str, Any] | None:
@@ -395,6 +449,7 @@ class LimitsStore:
             rejected=reader.rejection(raw, "rejected", where),
             refusals=reader.count(raw, "refusals", where),
             low_since=reader.timestamp(raw, "low_since", where),
+            spending=reader.spending(raw, "spending", where),
         )
         self._entries[entry_id] = file.records[entry_id] = record
         reader.warn(file.store.key)
@@ -476,6 +531,8 @@ class LimitsStore:
             data["refusals"] = record.refusals
         if record.low_since is not None:
             data["low_since"] = record.low_since
+        if (spending := record.spending) is not None:
+            data["spending"] = spending_data(spending)
         return data
 
     def _sites_data(self) -> dict[str, Any]:
@@ -503,6 +560,17 @@ def balance_data(balance: Balance) -> dict[str, Any]:
         "amount": str(balance.amount),
         "currency": balance.currency,
         "credit_limit": None if limit is None else str(limit),
+    }
+
+
+def spending_data(spending: Spending) -> dict[str, Any]:
+    """What the forecast learned, as JSON: as it is stored, and in diagnostics."""
+    top_up = spending.top_up
+    return {
+        "unit": spending.unit,
+        "amount": str(spending.amount),
+        "points": [[to_wall(p.at), str(p.spent), str(p.drop)] for p in spending.points],
+        "top_up": None if top_up is None else [to_wall(top_up[0]), str(top_up[1])],
     }
 
 
