@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 import json
 import sys
 from typing import Any
@@ -26,6 +27,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sms_credit.const import (
+    CONF_ADAPTIVE_POLLING,
     CONF_LOW_CREDIT_THRESHOLD,
     CONF_UPDATE_INTERVAL,
     DEFAULT_LOW_CREDIT_THRESHOLD,
@@ -52,7 +54,7 @@ from custom_components.sms_credit.providers._parse import (
     parse_amount,
     parse_currency,
 )
-from tests.conftest import threshold_step, tick
+from tests.conftest import setup_entry, threshold_step, tick
 
 API_KEY = "example-key-1"
 NEW_API_KEY = "example-key-2"
@@ -111,6 +113,7 @@ class ExampleServer:
     """
 
     api_key: str = API_KEY
+    balance: str = "12.34"
     queue: list[tuple[int, str, dict[str, str]]] = field(default_factory=list)
     seen: list[dict[str, str]] = field(default_factory=list)
     url: str = ""
@@ -123,7 +126,7 @@ class ExampleServer:
             return web.Response(status=status, text=body, headers=headers)
         if request.headers.get("X-Example-Key") != self.api_key:
             return web.json_response({"error": "invalid key"}, status=401)
-        return web.json_response({"balance": "12.34", "currency": "EUR"})
+        return web.json_response({"balance": self.balance, "currency": "EUR"})
 
 
 @pytest.fixture(autouse=True)
@@ -356,3 +359,54 @@ async def test_credits_are_not_money(
     # The options speak the same unit.
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["description_placeholders"]["currency"] == "SMS credits"
+
+
+def make_credits_entry(server: ExampleServer) -> MockConfigEntry:
+    """The recipe's example provider, counting credits, checked every hour."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Example SMS · demo",
+        data={
+            "provider": "example",
+            "host": server.url,
+            "auth_method": "api_key",
+            "username": "demo",
+            "api_key": API_KEY,
+        },
+        options={CONF_UPDATE_INTERVAL: 60, CONF_ADAPTIVE_POLLING: False},
+        version=1,
+        minor_version=2,
+    )
+
+
+async def test_credits_are_forecast_in_credits(
+    hass: HomeAssistant,
+    server: ExampleServer,
+    monkeypatch: pytest.MonkeyPatch,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A provider counting credits: spending in credits a day, no money anywhere."""
+    monkeypatch.setattr(sys.modules[__name__], "SPEC", CREDITS_SPEC)
+    server.balance = "500"
+    entry = make_credits_entry(server)
+    await setup_entry(hass, entry)
+    registry = er.async_get(hass)
+
+    def sensor_id(key: str) -> str:
+        found = registry.async_get_entity_id(
+            "sensor", DOMAIN, f"{entry.entry_id}_{key}"
+        )
+        assert found is not None
+        return found
+
+    for _ in range(26):
+        server.balance = str(int(server.balance) - 20)
+        await tick(hass, freezer, 1800)
+        await tick(hass, freezer, 1800)
+    spending = hass.states.get(sensor_id("spending"))
+    assert Decimal(spending.state) == 480
+    assert spending.attributes["unit_of_measurement"] == "SMS credits/d"
+    assert "device_class" not in spending.attributes
+    amount = hass.states.get(sensor_id("last_top_up_amount"))
+    assert "device_class" not in amount.attributes
+    assert amount.attributes["unit_of_measurement"] == "SMS credits"

@@ -17,10 +17,11 @@ from homeassistant.util import dt as dt_util
 
 from .const import CONF_AUTH_METHOD, CONF_PROVIDER
 from .coordinator import SmsCreditConfigEntry
+from .forecast import Spending
 from .helpers import account_of, async_get_spec, secret_keys
 from .providers import RateLimiter
 from .providers.limiter import to_wall, wall_until
-from .store import async_get_store, balance_data
+from .store import async_get_store, balance_data, spending_data
 
 
 def _timestamp(value: float | None) -> str | None:
@@ -89,4 +90,21 @@ async def async_get_config_entry_diagnostics(
         "refusals_in_a_row": record.refusals,
         "low_since": _timestamp(record.low_since),
         "limiter": _limiter(store.limiter(spec, host, login)),
+        "forecast": _forecast(record.spending),
+        "status": coordinator.status if coordinator else None,
+        "next_check_in_seconds": coordinator.update_interval.total_seconds()
+        if coordinator and coordinator.update_interval
+        else None,
+    }
+
+
+def _forecast(spending: Spending | None) -> dict[str, Any] | None:
+    """What the forecast learned (its inputs, times as stored) and what it says."""
+    if spending is None:
+        return None
+    daily, runs_out = spending.daily, spending.runs_out
+    return {
+        "inputs": spending_data(spending),
+        "daily": None if daily is None else str(round(daily, 6)),
+        "runs_out": None if runs_out is None else _timestamp(to_wall(runs_out)),
     }

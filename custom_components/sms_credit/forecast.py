@@ -21,7 +21,7 @@ WINDOW = 7 * DAY
 MIN_HISTORY = DAY
 """Less than a day of answers says nothing of a day's spending."""
 MAX_POINTS = 56
-"""At most one point per 3 hours of the window: bounded, whatever the uptime."""
+"""One point per 3 hours of the window (and two more): bounded, whatever the uptime."""
 FLOOR = 600.0
 """Adaptive polling never checks more often than every 10 minutes."""
 STORM_CHECK = 2700.0
@@ -94,7 +94,7 @@ def learn(spending: Spending | None, at: float, amount: Decimal, unit: str) -> S
         spending.top_up = (at, change)
     spending.amount = amount
     at = max(at, last.at)
-    if len(points) > 1 and at - points[-2].at < WINDOW / MAX_POINTS:
+    if len(points) > 1 and last.at - points[-2].at < WINDOW / MAX_POINTS:
         points[-1] = Point(at, last.spent + drop, max(last.drop, drop))
     else:
         points.append(Point(at, last.spent + drop, drop))

@@ -226,7 +226,7 @@ def _spending(stored: Mapping[str, Any]) -> Spending:
     )
     if not isinstance(unit, str) or not unit.isprintable() or len(unit) > 40:
         raise MalformedResponseError("unit")
-    if not isinstance(points, list) or not 0 < len(points) <= MAX_POINTS + 1:
+    if not isinstance(points, list) or not 0 < len(points) <= MAX_POINTS + 2:
         raise MalformedResponseError("points")
     spending = Spending(
         unit, parse_amount(stored.get("amount"), "amount"), list(map(_point, points))
