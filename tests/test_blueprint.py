@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
+import re
 import shutil
 from typing import Any
 
@@ -32,7 +34,11 @@ from pytest_homeassistant_custom_component.common import (
     async_mock_service,
 )
 
-from custom_components.sms_credit.const import CONF_LOW_CREDIT_THRESHOLD
+from custom_components.sms_credit.const import (
+    CONF_ADAPTIVE_POLLING,
+    CONF_LOW_CREDIT_THRESHOLD,
+    CONF_UPDATE_INTERVAL,
+)
 from custom_components.sms_credit.store import DATA_STORE
 from tests.conftest import entry_data, make_entry, setup_entry
 from tests.standin import StandinProvider
@@ -572,3 +578,32 @@ async def test_quiet_while_credit_is_fine(
         await advance(hass, freezer, 3600)
     assert hass.states.get(LOW_CREDIT).state == "off"
     assert persistent == []
+
+
+async def test_running_out_soon_says_so(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    freezer: FrozenDateTimeFactory,
+    tmp_path: Path,
+    phone: list[ServiceCall],
+) -> None:
+    """Low by the forecast: the message gives the date, not the threshold."""
+    account = standin.smsc_accounts["demo"]
+    account.balance = "60"
+    entry = make_entry(
+        entry_data(standin),
+        **{CONF_UPDATE_INTERVAL: 60, CONF_ADAPTIVE_POLLING: False},
+    )
+    await setup_entry(hass, entry)
+    await low_credit_automation(hass, tmp_path, notify_actions=phone_action())
+    for _ in range(4 * 24):  # 6 RUB a day: 60 RUB last 10 days
+        account.balance = str(Decimal(account.balance) - Decimal("0.25"))
+        await advance(hass, freezer, 3600)
+    assert hass.states.get(LOW_CREDIT).attributes["low_by"] == "forecast"
+    (call,) = phone
+    assert re.fullmatch(
+        r"The credit of SMSC · demo is \d+\.\d\d RUB; at its recent spending it "
+        r"runs out around 20\d\d-\d\d-\d\d \d\d:\d\d, within 7 days\. "
+        r"Top it up to keep sending SMS\.",
+        call.data["message"],
+    ), call.data["message"]
