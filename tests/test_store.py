@@ -201,6 +201,12 @@ def valid_document(now: float) -> dict[str, Any]:
                 "rejected": "invalid_auth_or_ip",
                 "refusals": 2,
                 "low_since": now - 3600,
+                "spending": {
+                    "unit": "RUB",
+                    "amount": "5.25",
+                    "points": [[now - 86400, "0", "0"], [now - 60, "1.5", "0.5"]],
+                    "top_up": [now - 7200, "3"],
+                },
             }
         },
     }
@@ -264,6 +270,40 @@ CORRUPTIONS: list[tuple[tuple[str, ...], list[Any], tuple[str, ...]]] = [
         ("entries", ENTRY_ID, "low_since"),
         BAD_NUMBERS,
         ("entries", ENTRY_ID, "low_since"),
+    ),
+    (
+        ("entries", ENTRY_ID, "spending", "unit"),
+        [None, 5, "x" * 41, "a\nb"],
+        ("entries", ENTRY_ID, "spending"),
+    ),
+    (
+        ("entries", ENTRY_ID, "spending", "amount"),
+        ["x", None, NAN],
+        ("entries", ENTRY_ID, "spending"),
+    ),
+    (
+        ("entries", ENTRY_ID, "spending", "points"),
+        [
+            [],
+            "x",
+            [[1e9, "1"]],
+            [[2e9, "1", "0"], [1e9, "2", "0"]],  # back in time
+            [[1e9, "2", "0"], [2e9, "1", "0"]],  # spent less than before
+            [[1e9, "-1", "0"]],
+            [[NAN, "0", "0"]],
+            [[1e9, "0", "0"]] * 59,
+        ],
+        ("entries", ENTRY_ID, "spending"),
+    ),
+    (
+        ("entries", ENTRY_ID, "spending", "top_up"),
+        ["x", [1e9], [1e9, "x"], [NAN, "1"]],
+        ("entries", ENTRY_ID, "spending"),
+    ),
+    (
+        ("entries", ENTRY_ID, "spending"),
+        ["x", 5, []],
+        ("entries", ENTRY_ID, "spending"),
     ),
     (("entries", ENTRY_ID), ["nothing", [], 7], ("entries", ENTRY_ID)),
     (("sites",), ["x", [SITE], 1], ("sites", SITE)),
