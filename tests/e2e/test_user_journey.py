@@ -321,6 +321,7 @@ def test_new_user_journey(
     expect_accessible_text(page, r"Credit (RUB ?100\.50?|100\.50? ?RUB)")
     expect_accessible_text(page, r"Low credit OK")
     expect_accessible_text(page, r"Currency RUB")
+    expect_accessible_text(page, r"Status OK")
     screenshot(page, "device")
     entities = entity_ids(page, "SMSC · demo")
     assert entities == {
@@ -328,6 +329,14 @@ def test_new_user_journey(
         "credit_limit": "sensor.smsc_demo_credit_limit",  # SMSC omits 0: zero
         "currency": "sensor.smsc_demo_currency",
         "low_credit": "binary_sensor.smsc_demo_low_credit",
+        "spending": "sensor.smsc_demo_spending",
+        "runs_out": "sensor.smsc_demo_credit_runs_out",
+        "last_top_up": "sensor.smsc_demo_last_top_up",
+        "last_top_up_amount": "sensor.smsc_demo_last_top_up_amount",
+        "last_checked": "sensor.smsc_demo_last_checked",
+        "status": "sensor.smsc_demo_status",
+        "check_now": "button.smsc_demo_check_now",
+        "low_credit_threshold": "number.smsc_demo_low_credit_threshold",
     }
 
     # The example dashboard card (docs/dashboard_card.yaml).
