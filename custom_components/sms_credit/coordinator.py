@@ -224,7 +224,7 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
             return None  # type: ignore[unreachable]
         if balance.amount < low_credit_threshold(options):
             return "threshold"
-        if low_by_forecast(self.spending, low_credit_days(options), monotonic()):
+        if low_by_forecast(self.spending, low_credit_days(options)):
             return "forecast"
         return None
 

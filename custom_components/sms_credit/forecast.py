@@ -103,11 +103,15 @@ def learn(spending: Spending | None, at: float, amount: Decimal, unit: str) -> S
     return spending
 
 
-def low_by_forecast(spending: Spending | None, days: int, now: float) -> bool:
-    """Whether the credit runs out within ``days`` days of ``now`` (0: never)."""
+def low_by_forecast(spending: Spending | None, days: int) -> bool:
+    """Whether the last answer's credit runs out within ``days`` days (0: never).
+
+    Judged at the last answer, as everything else shown: between two
+    answers it does not change.
+    """
     if spending is None or not days or (runs_out := spending.runs_out) is None:
         return False
-    return runs_out - now <= days * DAY
+    return runs_out - spending.checked_at <= days * DAY
 
 
 def next_check(

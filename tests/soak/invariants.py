@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 import json
 import math
@@ -18,11 +19,15 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.core import State
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.util import dt as dt_util
 
 from custom_components.sms_credit.const import (
+    CONF_LOW_CREDIT_DAYS,
     CONF_LOW_CREDIT_THRESHOLD,
     CONF_UPDATE_INTERVAL,
+    DEFAULT_LOW_CREDIT_DAYS,
     DOMAIN,
     MAX_UPDATE_INTERVAL,
     RATE_LIMITED_ISSUE_AFTER,
@@ -53,14 +58,17 @@ INVARIANTS: dict[str, str] = {
     "retry_after": "Agile: no request before its Retry-After is over",
     "fresh_value": (
         "a credit shown is the provider's last answer, given since the last "
-        "failure and within the account's interval; otherwise unavailable"
+        "failure and within the account's interval (the longest time between "
+        "checks, adaptive polling or not); otherwise unavailable"
     ),
     "low_credit": (
         "Low credit is on exactly when the credit shown is under the threshold, "
-        "and unavailable with it"
+        "or the forecast says it runs out within the days option (its runs-out "
+        "time within that many days of the update); and unavailable with it"
     ),
     "one_alert_per_low_period": (
-        "the blueprint notifies exactly once for every low period"
+        "the blueprint notifies exactly once for every low period, under the "
+        "threshold or by the forecast"
     ),
     "reauth_flow": (
         "a reauth flow is open exactly while the provider's last answer "
@@ -84,6 +92,7 @@ the block ended, with no answer since (the first check after it)."""
 STORAGE_BYTES_PER_THING = 1024
 """What storage may hold per entry, login and site: never more with time."""
 UNAVAILABLE = ("unavailable", "unknown")
+DAY = 86400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,15 +315,77 @@ class Checker:
                 self._violate(
                     "low_credit", login, f"{low.state} while the credit is unavailable"
                 )
-        elif low is None or low.state != ("on" if amount < threshold else "off"):
+        elif low is None or amount < threshold:
+            if low is None or (low.state, low.attributes.get("low_by")) != (
+                "on",
+                "threshold",
+            ):
+                self._violate(
+                    "low_credit",
+                    login,
+                    f"{_low(low)} with credit {amount} and threshold {threshold}",
+                )
+        else:
+            self._forecast(state, entry, low)
+        self._alerts(state, entry, low)
+        self._flows_and_issues(state, entry, truth)
+
+    def _forecast(self, state: AccountState, entry: ConfigEntry, low: State) -> None:
+        """At or over the threshold: on exactly when the forecast says so.
+
+        The forecast is the integration's own (learned from the answers):
+        Low credit must agree with the runs-out time it shows, judged from
+        the last answer (Last checked), and the credit-runs-out sensor must
+        show the same time. A runs-out time that passed before the update
+        is not shown: then only the days are checked.
+        """
+        login = state.plan.login
+        days = int(entry.options.get(CONF_LOW_CREDIT_DAYS, DEFAULT_LOW_CREDIT_DAYS))
+        attributes = low.attributes
+        runs_out = attributes.get("runs_out")
+        checked_id = self.world.entity_id(state, "sensor", "last_checked")
+        checked = self.world.hass.states.get(checked_id) if checked_id else None
+        checked_at = None if checked is None else dt_util.parse_datetime(checked.state)
+        ahead = (
+            (runs_out - checked_at).total_seconds()
+            if isinstance(runs_out, datetime) and checked_at is not None
+            else None
+        )
+        self._checks += 2
+        if low.state == "on":
+            wrong = (
+                attributes.get("low_by") != "forecast"
+                or days <= 0
+                or (ahead is not None and ahead > days * DAY + SLACK)
+            )
+        else:
+            wrong = (
+                low.state != "off"
+                or attributes.get("low_by") is not None
+                or (days > 0 and ahead is not None and ahead < days * DAY - SLACK)
+            )
+        wrong = wrong or attributes.get("days") != days
+        sensor_id = self.world.entity_id(state, "sensor", "runs_out")
+        sensor = self.world.hass.states.get(sensor_id) if sensor_id else None
+        shown = None if sensor is None else dt_util.parse_datetime(sensor.state)
+        if sensor is None or sensor.state in UNAVAILABLE:
+            agrees = runs_out is None and sensor is not None
+        else:
+            agrees = (
+                isinstance(runs_out, datetime)
+                and shown is not None
+                and (abs((shown - runs_out).total_seconds()) < 1)
+            )
+        if wrong or not agrees:
+            when = "never" if ahead is None else f"{ahead / DAY:.2f} days after it"
             self._violate(
                 "low_credit",
                 login,
-                f"{low.state if low else None} with credit {amount} and "
-                f"threshold {threshold}",
+                f"{_low(low)} with the credit at or over the threshold, "
+                f"{attributes.get('days')} days shown ({days} in the options), "
+                f"runs out {when}; credit-runs-out sensor "
+                f"{sensor.state if sensor else None}",
             )
-        self._alerts(state, entry, amount, threshold)
-        self._flows_and_issues(state, entry, truth)
 
     def _fresh(
         self, login: str, truth: LoginTruth, amount: Decimal, entry: ConfigEntry
@@ -351,12 +422,13 @@ class Checker:
             )
 
     def _alerts(
-        self,
-        state: AccountState,
-        entry: ConfigEntry,
-        amount: Decimal | None,
-        threshold: Decimal,
+        self, state: AccountState, entry: ConfigEntry, low: State | None
     ) -> None:
+        """Low periods as Low credit shows them: on for either reason.
+
+        A gap (unavailable) neither ends nor starts one; a forecast period
+        that turns into a threshold period is one period.
+        """
         sent = self._sent
         truth = self._entries.get(entry.entry_id)
         if truth is None:
@@ -367,9 +439,9 @@ class Checker:
             )
             if self._step == "set-up":
                 # Before the automation existed: what is low is not news.
-                truth.period_on = amount is not None and amount < threshold
-        if amount is not None:
-            is_low = amount < threshold
+                truth.period_on = low is not None and low.state == "on"
+        if low is not None and low.state in ("on", "off"):
+            is_low = low.state == "on"
             if is_low and not truth.period_on:
                 truth.periods += 1
                 truth.period_began = self.world.now
@@ -518,6 +590,13 @@ class Checker:
         if data is not None:
             self._secrets_in(json.dumps(data), "storage")
         return self._checks
+
+
+def _low(low: State | None) -> str:
+    """Low credit's state, and why (``low_by``)."""
+    if low is None:
+        return "no Low credit"
+    return f"{low.state} (low_by {low.attributes.get('low_by')})"
 
 
 def _amount(state: str) -> Decimal | None:

@@ -50,7 +50,7 @@ DEFAULT_WEIGHTS: Mapping[str, float] = {
     "fix_allow_list": 0.5,  # then the repair flow (Agile) or reauth (SMSC)
     # The user
     "reload": 2.0,  # a burst of reloads
-    "options": 2.0,  # a new interval and threshold
+    "options": 2.0,  # a new interval, threshold, adaptive polling, forecast days
     "disable": 1.0,
     "enable": 0.5,
     "delete": 0.7,

@@ -23,8 +23,13 @@ from typing import Any
 
 import pytest
 
+from custom_components.sms_credit import coordinator as coordinator_module
+from custom_components.sms_credit.const import MAX_UPDATE_INTERVAL
 from custom_components.sms_credit.coordinator import SmsCreditCoordinator
+from custom_components.sms_credit.forecast import next_check
+from custom_components.sms_credit.helpers import low_credit_days, low_credit_threshold
 from custom_components.sms_credit.providers import PROVIDERS, REGISTRY
+from custom_components.sms_credit.providers.limiter import monotonic
 from tests.soak.plan import DEFAULT_WEIGHTS, AccountPlan, Event, SoakConfig
 from tests.soak.shrink import replay, shrink
 from tests.soak.world import BLUEPRINT, Report, run
@@ -113,6 +118,36 @@ def _keeps_the_stored_balance_after_a_failure() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def _ignores_the_forecast() -> Iterator[None]:
+    """Low credit turns on under the threshold only, whatever the forecast says."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(coordinator_module, "low_by_forecast", lambda *_: False)
+        yield
+
+
+@contextmanager
+def _polls_up_to_the_longest_interval_allowed() -> Iterator[None]:
+    """Adaptive polling waits up to the options' maximum, not the entry's interval."""
+
+    def longest_allowed(
+        self: SmsCreditCoordinator, *, failed: bool = False, now: float | None = None
+    ) -> float:
+        del failed
+        options = self.config_entry.options
+        return next_check(
+            self.spending,
+            low_credit_threshold(options),
+            low_credit_days(options),
+            MAX_UPDATE_INTERVAL * 60.0,
+            now or monotonic(),
+        )
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SmsCreditCoordinator, "_next_check", longest_allowed)
+        yield
+
+
 def _blueprint_ignoring_unavailable(tmp_path: Path) -> Path:
     """The blueprint, notifying only when Low credit turns on from off."""
     text = BLUEPRINT.read_text(encoding="utf-8")
@@ -153,6 +188,12 @@ DROP_THROUGH_AN_OUTAGE = [
     Event(700, "spend", 0, 0.99),
     Event(701, "update_entity", 0, 0.0),
 ]
+# After a day and a bit, 4.50 of the 25.00 spent: 20.50 is over the
+# threshold, and runs out in about 5 days, within the default 7.
+SPENT_FOR_A_DAY = [
+    Event(95000, "spend", 0, 0.15),
+    Event(95001, "update_entity", 0, 0.0),
+]
 
 
 async def test_the_soak_catches_a_limiter_that_lets_an_11th_request_through() -> None:
@@ -169,6 +210,23 @@ async def test_the_soak_catches_a_reload_that_shows_a_stale_balance() -> None:
         report = await replay(accounts=[ACCOUNT], events=PAUSE_THEN_RELOAD)
     assert "fresh_value" in {v.invariant for v in report.violations}
     assert (await replay(accounts=[ACCOUNT], events=PAUSE_THEN_RELOAD)).violations == []
+
+
+async def test_the_soak_catches_a_low_credit_that_ignores_the_forecast() -> None:
+    """Over the threshold, running out within the days set: Low credit stays off."""
+    with _ignores_the_forecast():
+        report = await replay(accounts=[ACCOUNT], events=SPENT_FOR_A_DAY)
+    assert "low_credit" in {v.invariant for v in report.violations}
+    assert (await replay(accounts=[ACCOUNT], events=SPENT_FOR_A_DAY)).violations == []
+
+
+async def test_the_soak_catches_adaptive_polling_past_the_interval() -> None:
+    """Adaptive polling without a forecast waits a day: the credit goes stale."""
+    events = [Event(3 * 3600, "spend", 0, 0.0)]
+    with _polls_up_to_the_longest_interval_allowed():
+        report = await replay(accounts=[ACCOUNT], events=events)
+    assert "fresh_value" in {v.invariant for v in report.violations}
+    assert (await replay(accounts=[ACCOUNT], events=events)).violations == []
 
 
 async def test_the_soak_catches_a_blueprint_that_ignores_unavailable(
@@ -212,3 +270,36 @@ async def test_the_same_seed_runs_the_same() -> None:
         second.requests,
         second.checks,
     )
+
+
+async def test_a_forecast_that_ran_out_between_answers_stays_low_and_consistent() -> (
+    None
+):
+    """Found by the soak's forecast invariant: shown again after its date.
+
+    The forecast of the last answer (6 EUR, 6.6 hours left) has passed when
+    an options change rewrites the entities: Low credit stays on by the
+    forecast (judged at the last answer), the date is no longer shown, and
+    the blueprint's message does not claim the threshold.
+    """
+    account = AccountPlan(
+        index=0,
+        provider="agile",
+        host="agile.localhost",
+        method="api_key",
+        login="agile00",
+        secret="secret-probe",
+        balance="30.00",
+        interval=30,
+        threshold=5.0,
+    )
+    report = await replay(
+        accounts=[account],
+        events=[
+            Event(100, "options", 0, 0.9482),  # 1440 min, adaptive off, 7 days
+            Event(95000, "spend", 0, 0.8),  # 30 -> 6
+            Event(95001, "update_entity", 0, 0.0),
+            Event(95001 + 8 * 3600, "options", 0, 0.813001),  # 720 min, 7 days
+        ],
+    )
+    assert not report.violations, report.violations

@@ -73,8 +73,11 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.sms_credit import coordinator as coordinator_module
 from custom_components.sms_credit.const import (
+    CONF_ADAPTIVE_POLLING,
+    CONF_LOW_CREDIT_DAYS,
     CONF_LOW_CREDIT_THRESHOLD,
     CONF_UPDATE_INTERVAL,
+    DEFAULT_LOW_CREDIT_DAYS,
     DOMAIN,
 )
 from custom_components.sms_credit.providers import limiter as limiter_module
@@ -476,9 +479,19 @@ class World:
         return True
 
     async def set_options(
-        self, state: AccountState, interval: int, threshold: float
+        self,
+        state: AccountState,
+        interval: int,
+        threshold: float,
+        *,
+        adaptive: bool = True,
+        days: int = DEFAULT_LOW_CREDIT_DAYS,
     ) -> None:
-        """Change the options through the options flow."""
+        """Change the options through the options flow (all four of them).
+
+        Adaptive polling and the forecast's days default to what a new
+        entry gets.
+        """
         entry = self.entry(state)
         assert entry is not None
         options = self.hass.config_entries.options
@@ -486,7 +499,12 @@ class World:
         result = await self.act(
             options.async_configure(
                 result["flow_id"],
-                {CONF_UPDATE_INTERVAL: interval, CONF_LOW_CREDIT_THRESHOLD: threshold},
+                {
+                    CONF_UPDATE_INTERVAL: interval,
+                    CONF_ADAPTIVE_POLLING: adaptive,
+                    CONF_LOW_CREDIT_THRESHOLD: threshold,
+                    CONF_LOW_CREDIT_DAYS: days,
+                },
             )
         )
         assert result["type"] is FlowResultType.CREATE_ENTRY, result
@@ -715,7 +733,9 @@ async def _options(world: World, state: AccountState, value: float) -> None:
         raise Skip
     interval = (5, 10, 15, 30, 60, 120, 720, 1440)[int(value * 8)]
     threshold = float((5, 10, 20, 50, 100)[int(value * 37) % 5])
-    await world.set_options(state, interval, threshold)
+    adaptive = int(value * 1000) % 3 != 0  # the default, two times in three
+    days = (0, 3, 7, 30)[int(value * 10000) % 4]  # 0: no forecast
+    await world.set_options(state, interval, threshold, adaptive=adaptive, days=days)
 
 
 @handles("disable")
