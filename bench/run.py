@@ -693,6 +693,12 @@ def parse_args() -> argparse.Namespace:
         help="show every frame in the profiles (Home Assistant's and libraries')",
     )
     parser.add_argument(
+        "--forecast",
+        action="store_true",
+        help="instead of the table, adaptive against fixed polling in simulated "
+        "time (forecast_sim.py; also draws docs/images/forecast_steady.svg)",
+    )
+    parser.add_argument(
         "--profile-entries",
         type=int,
         default=500,
@@ -704,6 +710,11 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     """Run every measurement and print the table (or the profiles)."""
     args = parse_args()
+    if args.forecast:
+        # In a fresh interpreter: it makes Home Assistant's clock one that
+        # freezegun can move before anything imports Home Assistant.
+        script = str(BENCH_DIR / "forecast_sim.py")
+        sys.exit(subprocess.call([sys.executable, script]))  # noqa: S603 - our own
     sides = [INTEGRATION, REFERENCE]
     if args.entity_model:
         sides.append(REFERENCE_ENTITIES)
