@@ -36,6 +36,7 @@ from custom_components.sms_credit.forecast import (
     learn,
     next_check,
 )
+from custom_components.sms_credit.providers.limiter import monotonic
 from custom_components.sms_credit.store import DATA_STORE
 from tests.conftest import entry_data, make_entry, setup_entry, tick
 from tests.standin import StandinProvider
@@ -445,3 +446,129 @@ def test_next_check_bounds() -> None:
     empty = learn(spending, 48 * HOUR, Decimal(0), "EUR")
     assert next_check(empty, Decimal(10), 7, longest, 48 * HOUR) == longest
     assert DAY == 24 * HOUR
+
+
+async def test_an_unchanged_balance_still_shows_it_was_checked(
+    hass: HomeAssistant, standin: StandinProvider, freezer: FrozenDateTimeFactory
+) -> None:
+    """A day of identical balances: Last checked says minutes ago, not a day."""
+    entry = make_entry(entry_data(standin), **{CONF_UPDATE_INTERVAL: 240})
+    await setup_entry(hass, entry)
+    for _ in range(25):
+        await tick(hass, freezer, HOUR)
+    last_checked = when(hass, f"sensor.{SMSC}_last_checked")
+    assert last_checked is not None
+    assert dt_util.utcnow() - last_checked <= timedelta(hours=4)
+    # Check now, with the same balance: the check shows at once.
+    await hass.services.async_call(
+        "button", "press", {"entity_id": f"button.{SMSC}_check_now"}, blocking=True
+    )
+    assert when(hass, f"sensor.{SMSC}_last_checked") == dt_util.utcnow()
+
+
+async def test_a_pace_too_slow_to_matter_shows_no_date(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    hourly_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A millionth spent in two days of 500: no date thousands of years away.
+
+    The sensors stay unknown rather than failing or showing 0.
+    """
+    account = standin.smsc_accounts["demo"]
+    account.balance = "500.000001"
+    await setup_entry(hass, hourly_entry)
+    await tick(hass, freezer, HOUR)
+    account.balance = "500"
+    for _ in range(48):
+        await tick(hass, freezer, HOUR)
+    assert state(hass, f"sensor.{SMSC}_credit_runs_out") == "unknown"
+    assert state(hass, f"sensor.{SMSC}_spending") == "unknown"
+    assert state(hass, f"binary_sensor.{SMSC}_low_credit") == "off"
+    assert Decimal(state(hass, f"sensor.{SMSC}_credit")) == 500
+
+
+async def test_status_follows_the_reason_from_failure_to_failure(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    hourly_entry: MockConfigEntry,
+) -> None:
+    """Unreachable, then blocked: the second reason shows, too."""
+    await setup_entry(hass, hourly_entry)
+    coordinator = hourly_entry.runtime_data
+    standin.respond_next(503, "down")
+    await coordinator.async_refresh()
+    assert state(hass, f"sensor.{SMSC}_status") == "error"
+    standin.block(seconds=600)
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert state(hass, f"sensor.{SMSC}_status") == "ip_blocked"
+
+
+async def test_status_says_blocked_while_the_stored_credit_stands_in(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """An IP block at a reload: the credit stays, Status says why nothing is sent."""
+    await setup_entry(hass, smsc_entry)
+    coordinator = smsc_entry.runtime_data
+    coordinator.limiter.site.block(monotonic() + 600)
+    assert await hass.config_entries.async_reload(smsc_entry.entry_id)
+    await hass.async_block_till_done()
+    assert state(hass, f"sensor.{SMSC}_credit") == "100.50"
+    assert state(hass, f"sensor.{SMSC}_status") == "ip_blocked"
+
+
+async def test_an_option_change_keeps_a_held_back_check(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    smsc_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Held back by the limits, then the threshold edited: the check still goes out."""
+    await setup_entry(hass, smsc_entry)
+    coordinator = smsc_entry.runtime_data
+    for _ in range(11):  # the 11th is held back
+        await coordinator.async_refresh()
+    assert standin.requests["/sys/balance.php"] == 10
+    await hass.services.async_call(
+        "number",
+        "set_value",
+        {"entity_id": f"number.{SMSC}_low_credit_threshold", "value": 20},
+        blocking=True,
+    )
+    for _ in range(62):
+        await tick(hass, freezer, 1)
+    assert standin.requests["/sys/balance.php"] == 11
+
+
+async def test_a_forecast_low_period_lasts_until_a_top_up(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    hourly_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Low by forecast, then hours without spending: still one low period.
+
+    The pace (a week's average) slowly falls and the date moves past the
+    7 days; the period holds, and ends with a top-up.
+    """
+    account = standin.smsc_accounts["demo"]
+    account.balance = "60"
+    await setup_entry(hass, hourly_entry)
+    low = f"binary_sensor.{SMSC}_low_credit"
+    await spend(hass, freezer, account, per_hour="0.25", hours=73)
+    assert hass.states.get(low).attributes["low_by"] == "forecast"
+    since = hass.states.get(low).attributes["low_since"]
+    await spend(hass, freezer, account, per_hour="0", hours=24)
+    runs_out = when(hass, f"sensor.{SMSC}_credit_runs_out")
+    assert runs_out is not None
+    assert runs_out - dt_util.utcnow() > timedelta(days=7)
+    assert state(hass, low) == "on"
+    assert hass.states.get(low).attributes["low_since"] == since
+    account.balance = str(Decimal(account.balance) + 100)
+    await tick(hass, freezer, HOUR)
+    assert state(hass, low) == "off"

@@ -184,7 +184,8 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
             config_entry=entry,
             name=entry.title,
             update_interval=timedelta(seconds=self._seconds),
-            always_update=False,
+            # Every answer updates the entities, an unchanged balance too:
+            # Last checked, the forecast and Check now's result move on.
         )
         self.client = client
         self.spec = client.spec
@@ -206,6 +207,9 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         # Whether the current low period began while this coordinator has
         # been available without a break (see ``newly_low``).
         self._low_began_here = False
+        self._status_shown: str | None = None
+        self._retry_at: float | None = None
+        """When a check the limits held back goes out (the limiters' clock)."""
 
     @property
     def spending(self) -> Spending | None:
@@ -224,7 +228,8 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
             return None  # type: ignore[unreachable]
         if balance.amount < low_credit_threshold(options):
             return "threshold"
-        if low_by_forecast(self.spending, low_credit_days(options)):
+        held = self.record.low_since is not None
+        if low_by_forecast(self.spending, low_credit_days(options), held=held):
             return "forecast"
         return None
 
@@ -249,7 +254,11 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
     def status(self) -> str:
         """What the account waits for, if anything (an enum sensor's state)."""
         if self.last_update_success:
-            return STATUS_OK
+            # A stored answer may stand in while the provider makes us wait.
+            _wait, reason = self.limiter.wait()
+            if reason is None or reason is WaitReason.THROTTLED:
+                return STATUS_OK
+            return STATUSES[reason]
         err = self.last_exception
         key = getattr(err, "translation_key", None) or self.record.rejected
         return STATUSES.get(str(key), "error")
@@ -282,11 +291,26 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
 
     @callback
     @override
+    def _async_refresh_finished(self) -> None:
+        """A failure after a failure: Home Assistant updates no entity; Status must.
+
+        (The credit stays unavailable; the reason may have changed.)
+        """
+        if not self.last_update_success and self._status_shown not in (
+            None,
+            STATUS_OK,
+            self.status,
+        ):
+            self.async_update_listeners()
+
+    @callback
+    @override
     def async_update_listeners(self) -> None:
         """Follow the low period, then update the entities.
 
         A good answer starts or ends it; a failure is a gap.
         """
+        self._status_shown = self.status
         record, low = self.record, self.low
         if not self.last_update_success or self.data is None:
             self._low_began_here = False
@@ -328,6 +352,7 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
     @override
     async def _async_update_data(self) -> Balance:
         """Fetch the balance, mapping every provider error exactly once."""
+        self._retry_at = None  # this is the check held back, if one was
         self.update_interval = timedelta(seconds=self._next_check())  # after a kept one
         if self.record.rejected:
             # Sending rejected credentials again would only count towards
@@ -373,8 +398,9 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
             # Checked again as soon as the limits allow, at the latest when
             # it expires, not an interval from now.
             expiry = kept.fetched_at + self._seconds - monotonic()
-            due = min(expiry, retry_delay(wait))
-            self.update_interval = timedelta(seconds=max(1.0, due))
+            due = max(1.0, min(expiry, retry_delay(wait)))
+            self._retry_at = monotonic() + due
+            self.update_interval = timedelta(seconds=due)
             return kept.balance
         raise UpdateFailed(
             retry_after=retry_delay(wait),
@@ -402,7 +428,9 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
             self._store.async_save_sites()  # a failed login counts at the site
             return ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key=key)
         self._store.async_save_entry(record)
-        self.update_interval = timedelta(seconds=self._next_check(failed=True))
+        self.update_interval = timedelta(
+            seconds=self._next_check(failed=True, now=self._last_attempt)
+        )
         if isinstance(err, IpBlockedError):
             self._store.async_save_sites()
         wait, _reason = self.limiter.wait()
@@ -430,6 +458,8 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         """
         options, now = self.config_entry.options, now or monotonic()
         due = self._last_attempt + self._seconds - now
+        if self._retry_at is not None:  # a held-back check keeps its time
+            due = min(due, self._retry_at - now)
         if adaptive_polling(options):
             due = min(
                 due,

@@ -26,6 +26,8 @@ FLOOR = 600.0
 """Adaptive polling never checks more often than every 10 minutes."""
 STORM_CHECK = 2700.0
 """While a drop like the week's biggest would cross the threshold: 45 minutes."""
+HORIZON = 3650 * DAY
+"""A credit lasting longer than ten years at this pace has no date to show."""
 ZERO = Decimal(0)
 
 
@@ -75,7 +77,8 @@ class Spending:
         daily = self.daily
         if daily is None or self.amount <= 0:
             return None
-        return self.checked_at + float(self.amount / daily) * DAY
+        lasts = float(self.amount / daily) * DAY
+        return None if lasts > HORIZON else self.checked_at + lasts
 
     @property
     def biggest_drop(self) -> Decimal:
@@ -103,14 +106,19 @@ def learn(spending: Spending | None, at: float, amount: Decimal, unit: str) -> S
     return spending
 
 
-def low_by_forecast(spending: Spending | None, days: int) -> bool:
+def low_by_forecast(spending: Spending | None, days: int, *, held: bool) -> bool:
     """Whether the last answer's credit runs out within ``days`` days (0: never).
 
-    Judged at the last answer, as everything else shown: between two
-    answers it does not change.
+    Judged at the last answer, as everything else shown. ``held``: a low
+    period is on; it then lasts until a top-up or a forecast beyond twice
+    the days, so that a pace wavering at the boundary does not start a new
+    low period (and a notification) at every check.
     """
     if spending is None or not days or (runs_out := spending.runs_out) is None:
         return False
+    top_up = spending.top_up
+    if held and (top_up is None or top_up[0] < spending.checked_at):
+        days *= 2
     return runs_out - spending.checked_at <= days * DAY
 
 

@@ -49,9 +49,9 @@ def _top_up(coordinator: SmsCreditCoordinator) -> tuple[datetime, Decimal] | Non
 
 
 def _daily(coordinator: SmsCreditCoordinator) -> Decimal | None:
-    """The spend per day, to a millionth."""
+    """The spend per day, to a millionth (less is no spending: unknown, not 0)."""
     daily = coordinator.spending.daily if coordinator.spending else None
-    return None if daily is None else round(daily, 6)
+    return None if daily is None or (shown := round(daily, 6)) == 0 else shown
 
 
 CREDIT = SmsCreditSensorEntityDescription(

@@ -337,7 +337,8 @@ class Checker:
         Low credit must agree with the runs-out time it shows, judged from
         the last answer (Last checked), and the credit-runs-out sensor must
         show the same time. A runs-out time that passed before the update
-        is not shown: then only the days are checked.
+        is not shown: then only the days are checked. Once on, a low period
+        lasts until a top-up or a forecast beyond twice the days.
         """
         login = state.plan.login
         days = int(entry.options.get(CONF_LOW_CREDIT_DAYS, DEFAULT_LOW_CREDIT_DAYS))
@@ -353,10 +354,11 @@ class Checker:
         )
         self._checks += 2
         if low.state == "on":
+            # Once on, a low period lasts until a top-up or twice the days.
             wrong = (
                 attributes.get("low_by") != "forecast"
                 or days <= 0
-                or (ahead is not None and ahead > days * DAY + SLACK)
+                or (ahead is not None and ahead > 2 * days * DAY + SLACK)
             )
         else:
             wrong = (

@@ -122,7 +122,7 @@ def _keeps_the_stored_balance_after_a_failure() -> Iterator[None]:
 def _ignores_the_forecast() -> Iterator[None]:
     """Low credit turns on under the threshold only, whatever the forecast says."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(coordinator_module, "low_by_forecast", lambda *_: False)
+        patch.setattr(coordinator_module, "low_by_forecast", lambda *_, **__: False)
         yield
 
 
@@ -300,6 +300,34 @@ async def test_a_forecast_that_ran_out_between_answers_stays_low_and_consistent(
             Event(95000, "spend", 0, 0.8),  # 30 -> 6
             Event(95001, "update_entity", 0, 0.0),
             Event(95001 + 8 * 3600, "options", 0, 0.813001),  # 720 min, 7 days
+        ],
+    )
+    assert not report.violations, report.violations
+
+
+async def test_a_forecast_wavering_at_the_days_set_is_one_low_period() -> None:
+    """Found by the soak (seed 1): Low credit on for one check, off at the next.
+
+    A drop makes the credit run out in 6.97 days, ten minutes without
+    spending in 7.002: the period holds (until a top-up or twice the days)
+    and is notified once.
+    """
+    account = AccountPlan(
+        index=31,
+        provider="smsc",
+        host="smsc-uz.localhost",
+        method="password",
+        login="smsc31",
+        secret="secret-1-31-103123431",
+        balance="86.24",
+        interval=10,
+        threshold=20.0,
+    )
+    report = await replay(
+        accounts=[account],
+        events=[
+            Event(at=77527.339, kind="spend", account=31, value=0.192),
+            Event(at=140135.729, kind="spend", account=31, value=0.351357),
         ],
     )
     assert not report.violations, report.violations
