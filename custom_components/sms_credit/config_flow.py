@@ -549,10 +549,7 @@ class SmsCreditOptionsFlow(OptionsFlow):
                     }
                 )
         coordinator = getattr(self.config_entry, "runtime_data", None)
-        balance: Balance | None = coordinator.data if coordinator else None
-        currency = (balance.currency if balance else None) or (
-            coordinator.spec.unit if coordinator else None
-        )
+        currency = coordinator.unit if coordinator else None
         schema = vol.Schema(
             {
                 vol.Required(

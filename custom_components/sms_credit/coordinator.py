@@ -212,6 +212,12 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         """When a check the limits held back goes out (the limiters' clock)."""
 
     @property
+    def unit(self) -> str | None:
+        """The account's unit: the provider's credits, or the last answer's currency."""
+        balance: Balance | None = self.data
+        return self.spec.unit or (balance.currency if balance else None)
+
+    @property
     def spending(self) -> Spending | None:
         """What the forecast learned of the account's answers."""
         return self.record.spending
@@ -461,17 +467,14 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         if self._retry_at is not None:  # a held-back check keeps its time
             due = min(due, self._retry_at - now)
         if adaptive_polling(options):
-            due = min(
-                due,
-                next_check(
-                    self.spending,
-                    low_credit_threshold(options),
-                    low_credit_days(options),
-                    self._seconds,
-                    now,
-                ),
-                RETRY_FAILED if failed else due,
+            forecast = next_check(
+                self.spending,
+                low_credit_threshold(options),
+                low_credit_days(options),
+                self._seconds,
+                now,
             )
+            due = min(due, forecast, RETRY_FAILED) if failed else min(due, forecast)
         return max(1.0, due)
 
     @callback

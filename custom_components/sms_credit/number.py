@@ -61,9 +61,7 @@ class SmsCreditThreshold(SmsCreditEntity, NumberEntity):
     @override
     def native_unit_of_measurement(self) -> str | None:
         """The account's currency or credits, once known."""
-        coordinator = self.coordinator
-        balance = coordinator.data
-        return coordinator.spec.unit or (balance.currency if balance else None)
+        return self.coordinator.unit
 
     @override
     async def async_set_native_value(self, value: float) -> None:

@@ -23,7 +23,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .const import DOMAIN
 from .coordinator import STATUS_OK, STATUSES, SmsCreditConfigEntry, SmsCreditCoordinator
 from .entity import SmsCreditEntity
-from .providers import Balance, minor_unit
+from .providers import minor_unit
 
 # The coordinator serialises requests: entities never update on their own.
 PARALLEL_UPDATES = 0
@@ -196,24 +196,14 @@ class SmsCreditSensor(SmsCreditEntity, SensorEntity):
         """Money is shown with its currency's minor unit (JPY 0, KWD 3)."""
         if self.entity_description.unit is None or self.coordinator.spec.unit:
             return None
-        unit = self._unit
+        unit = self.coordinator.unit
         return None if unit is None else minor_unit(unit)
 
     @property
     @override
     def native_unit_of_measurement(self) -> str | None:
         """Money in the account's ISO 4217 currency; credits in the provider's unit."""
-        if (per := self.entity_description.unit) is None or (
-            unit := self._unit
-        ) is None:
+        per, unit = self.entity_description.unit, self.coordinator.unit
+        if per is None or unit is None:
             return None
         return unit if per == "amount" else f"{unit}/d"
-
-    @property
-    def _unit(self) -> str | None:
-        """The provider's credits, or the currency of the last answer."""
-        coordinator = self.coordinator
-        balance: Balance | None = coordinator.data
-        if coordinator.spec.unit or balance is None:
-            return coordinator.spec.unit
-        return balance.currency
