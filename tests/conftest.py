@@ -11,6 +11,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import CONF_API_KEY, CONF_HOST, CONF_USERNAME
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -122,6 +123,15 @@ def agile_entry(standin: StandinProvider) -> MockConfigEntry:
     del data["password"]
     data[CONF_API_KEY] = AGILE_API_KEY
     return make_entry(data)
+
+
+def at_noon(freezer: FrozenDateTimeFactory) -> None:
+    """Local noon today: a wait of an hour or two still ends today.
+
+    A test that writes "until 00:01" must not depend on the hour it runs.
+    """
+    noon = dt_util.now().replace(hour=12, minute=0, second=0, microsecond=0)
+    freezer.move_to(noon)
 
 
 async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:

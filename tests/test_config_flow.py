@@ -37,6 +37,7 @@ from tests.conftest import (
     DEMO_PASSWORD,
     DEMO_PASSWORD_MD5,
     SMSC_API_KEY,
+    at_noon,
     entry_data,
     make_entry,
     setup_entry,
@@ -717,6 +718,7 @@ async def test_form_says_until_when_the_provider_makes_it_wait(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """The form's "try again after" is the provider's wait, in add and reconfigure."""
+    at_noon(freezer)
     wait = timedelta(hours=2)
     until = f"{dt_util.as_local(dt_util.utcnow() + wait):%H:%M}"
     standin.respond_next(429, headers={"Retry-After": str(int(wait.total_seconds()))})

@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sms_credit.const import STORAGE_KEY
 from custom_components.sms_credit.store import DATA_STORE, entry_file
-from tests.conftest import setup_entry, stored, tick
+from tests.conftest import at_noon, setup_entry, stored, tick
 from tests.standin import SMSC_PATH, StandinProvider
 
 CREDIT = "sensor.smsc_demo_credit"
@@ -216,6 +216,7 @@ async def test_throttled_before_any_balance(
     first check goes out as soon as the window allows one, not minutes later
     under Home Assistant's set-up retry back-off.
     """
+    at_noon(freezer)
     now = time.time()
     hass_storage[STORAGE_KEY] = stored(
         2,

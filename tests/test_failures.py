@@ -22,7 +22,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.sms_credit.const import DOMAIN
 from custom_components.sms_credit.coordinator import wait_placeholders
-from tests.conftest import ENTRY_ID, setup_entry, tick
+from tests.conftest import ENTRY_ID, at_noon, setup_entry, tick
 from tests.standin import AGILE_PATH, SMSC_PATH, StandinProvider
 
 CREDIT = "sensor.smsc_demo_credit"
@@ -42,6 +42,7 @@ async def test_ip_blocked_waits_it_out_then_clears(
     freezer: FrozenDateTimeFactory,
 ) -> None:
     """SMSC error 4: an issue, no request until the block ends, then all clear."""
+    at_noon(freezer)
     assert await async_setup_component(hass, "homeassistant", {})
     await setup_entry(hass, smsc_entry)
     standin.respond_next(200, BLOCKED)
