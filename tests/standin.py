@@ -49,12 +49,18 @@ Behaviour:
   above :attr:`StandinProvider.agile_max_per_minute` requests a minute (per
   account).
 
-* Twilio, ClickSend, Vonage, seven.io, Telnyx, 46elks (:data:`EMULATIONS`):
-  their paths, logins, success bodies and documented errors: a wrong
-  secret, a key without the permission (``Account.denied``), seven.io's IP
-  allow-list (code 903), a Twilio sub-account (``Account.sub_account``), and
-  past :attr:`StandinProvider.max_per_minute` requests of a login a minute
-  their 429 (Telnyx's with ``x-ratelimit-reset``).
+* The sixteen others (:data:`EMULATIONS`: Twilio, ClickSend, Vonage,
+  seven.io, Telnyx, 46elks, Clickatell, Plivo, Infobip, SMSAPI, TextMagic,
+  GatewayAPI, BulkSMS, Brevo, SMS.to, Mobizon): their paths, logins,
+  success bodies and documented errors: a wrong secret, a key without the
+  permission (``Account.denied``), an IP off the account's allow-list where
+  documented (seven.io's code 903, GatewayAPI's 0x0213, SMSAPI's 105,
+  Brevo's unrecognised IP; Clickatell's and Infobip's same 401 as a wrong
+  key), a Twilio sub-account (``Account.sub_account``), and past
+  :attr:`StandinProvider.max_per_minute` requests of a login a minute their
+  429 (Telnyx's with ``x-ratelimit-reset``, Brevo's ``x-sib-ratelimit-reset``).
+  Where two share a path (ClickSend and Brevo, seven.io and SMS.to), the
+  login header tells them apart (``Emulation.claims``).
 
 Each account may also have an allow-list of its own (``allowed_ips``),
 refused as the global one is. Every request is logged with what it got
@@ -113,6 +119,7 @@ SMSC_MAX_IN_FLIGHT = 15  # the 15th request of one login at once is refused
 
 ARRIVED = web.RequestKey("arrived", float)
 PROVIDER = web.RequestKey("provider", str)
+PARAMS = web.RequestKey("params", dict[str, str])  # the query and the form
 
 SMSC_ERRORS = {
     1: "parameters error",
@@ -223,6 +230,8 @@ class Emulation:
     no_balance: tuple[int, Any] | None = None
     text_unless_json: bool = False
     """Without ``Accept: application/json``, the balance as bare text."""
+    claims: Callable[[web.Request], bool] = lambda _request: True
+    """Whether a request at a path two providers share is this one's."""
 
 
 def _basic(request: web.Request) -> tuple[str, str]:
@@ -253,6 +262,23 @@ def _telnyx(status: int, code: str, title: str) -> tuple[int, Any]:
     meta = {"url": f"https://developers.telnyx.com/docs/overview/errors/{code}"}
     return status, {"errors": [{"code": code, "title": title, "meta": meta}]}
 
+
+def _infobip(status: int, message_id: str, text: str) -> tuple[int, Any]:
+    exception = {"messageId": message_id, "text": text}
+    return status, {"requestError": {"serviceException": exception}}
+
+
+# Brevo's words (its help pages; the IP refusal as third-party code quotes it).
+BREVO_DENIED = (
+    'Access denied for resource "account". The API key does not include the'
+    " required permission. Update the key permissions or send the request"
+    " with a different key."
+)
+BREVO_IP = (
+    "We have detected you are using an unrecognised IP address 127.0.0.1. If"
+    " you performed this action make sure to add the new IP address in this"
+    " link: https://app.brevo.com/security/authorised_ips"
+)
 
 EMULATIONS: dict[str, Emulation] = {
     # Twilio: Basic SID:token or keySID:secret; strings; code 20003/20429.
@@ -362,6 +388,215 @@ EMULATIONS: dict[str, Emulation] = {
         (403, "Forbidden"),
         (429, "Too many requests", {}),
     ),
+    # Clickatell: the raw API key as Authorization; a number and its currency.
+    "clickatell": Emulation(
+        "/public-client/balance",
+        lambda request: ("", request.headers.get("Authorization", "")),
+        lambda _login, a: {"balance": Decimal(a.balance), "currency": a.currency},
+        # Assumed: no error body is documented. The IP lockdown is the same
+        # 401 as a wrong key ("can also be caused by IP lockdown settings").
+        (401, ""),
+        (403, ""),
+        (429, "", {}),
+        not_allowed=(401, ""),
+    ),
+    # Plivo: Basic Auth ID:token, the Auth ID also in the path; USD strings.
+    "plivo": Emulation(
+        "/v1/Account/{auth_id}/",
+        lambda request: (
+            request.match_info.get("auth_id", ""),
+            # The token logs in only with the Auth ID of the path.
+            _basic(request)[1]
+            if _basic(request)[0] == request.match_info.get("auth_id")
+            else "",
+        ),
+        lambda auth_id, a: {
+            "account_type": "standard",
+            "api_id": "150892a0-922a-11e7-b6f4-061564b78b75",
+            "auth_id": auth_id,
+            "auto_recharge": False,
+            "billing_mode": "prepaid",
+            "cash_credits": f"{Decimal(a.balance):.5f}",
+            "resource_uri": f"/v1/Account/{auth_id}/",
+        },
+        # Assumed: the statuses are documented, their bodies are not.
+        (401, {"api_id": "1", "error": "Authentication failed"}),
+        (403, {"api_id": "1", "error": "Forbidden"}),
+        (429, {"api_id": "1", "error": "Too many requests, rate limited"}, {}),
+    ),
+    # Infobip: "App <key>"; a number and its currency; the key's allowedIPs
+    # refused with the same 401 as a wrong key.
+    "infobip": Emulation(
+        "/account/1/balance",
+        lambda request: (
+            "",
+            request.headers.get("Authorization", "").removeprefix("App "),
+        ),
+        lambda _login, a: {"balance": Decimal(a.balance), "currency": a.currency},
+        _infobip(401, "UNAUTHORIZED", "Unauthorized"),
+        _infobip(403, "FORBIDDEN", "Forbidden"),
+        (*_infobip(429, "TOO_MANY_REQUESTS", "Too many requests"), {}),
+        not_allowed=_infobip(401, "UNAUTHORIZED", "Unauthorized"),
+    ),
+    # TextMagic: X-TM-Username and X-TM-Key; a number, currency.id.
+    "textmagic": Emulation(
+        "/api/v2/user",
+        lambda request: (
+            request.headers.get("X-TM-Username", ""),
+            request.headers.get("X-TM-Key", ""),
+        ),
+        lambda login, a: {
+            "id": 305,
+            "username": login,
+            "status": "A",
+            "balance": Decimal(a.balance),
+            "currency": {"id": a.currency},
+            "subaccountType": "P",
+        },
+        (401, {"code": 401, "message": "Unauthorized", "errors": None}),
+        # Assumed: a key without the right is not documented for /user.
+        (403, {"code": 403, "message": "Forbidden", "errors": None}),
+        (429, {"code": 429, "message": "Request limit reached.", "errors": None}, {}),
+    ),
+    # SMSAPI: Bearer OAuth token; points (here the numeric string the SDK
+    # warns of); a refusal {"error": int, "message"} on HTTP 200 (the SDK
+    # reads errors even on 2xx; the real statuses are unverified).
+    "smsapi": Emulation(
+        "/profile",
+        lambda request: (
+            "",
+            request.headers.get("Authorization", "").removeprefix("Bearer "),
+        ),
+        lambda login, a: {
+            "name": login,
+            "email": f"{login}@example.com",
+            "username": login,
+            "phone_number": "100200300",
+            "payment_type": "prepaid",
+            "user_type": "native",
+            "points": a.balance,
+        },
+        (200, {"error": 101, "message": "Invalid authorization info"}),
+        (200, {"error": 110, "message": "Action not allowed for your account"}),
+        (429, "", {}),  # assumed: no limit or 429 is documented
+        not_allowed=(
+            200,
+            {"error": 105, "message": "Wrong IP address (for IP filter turned on)"},
+        ),
+    ),
+    # GatewayAPI: the API token as Basic user name, empty password; the
+    # credit a number; 0x0229 a wrong token, 0x0213 an IP not allowed.
+    # Assumed: 0x0207 "Permission denied" (the general code table), the 429.
+    "gatewayapi": Emulation(
+        "/rest/me",
+        lambda request: ("", _basic(request)[0]),
+        lambda _login, a: {
+            "credit": Decimal(a.balance),
+            "currency": a.currency,
+            "id": 1,
+        },
+        (401, {"code": "0x0229", "message": "Invalid token"}),
+        (403, {"code": "0x0207", "message": "Permission denied"}),
+        (429, "", {}),
+        not_allowed=(
+            403,
+            {"code": "0x0213", "message": "Unauthorized IP-address: %1"},
+        ),
+    ),
+    # BulkSMS: Basic username:password or token id:secret; credits, not
+    # money (credits.limit: meaning unverified). Assumed: the RFC 7807-like
+    # bodies of its 401, 403 and 429 (none is documented for /v1/profile).
+    "bulksms": Emulation(
+        "/v1/profile",
+        _basic,
+        lambda login, a: {
+            "id": "1",
+            "username": login,
+            "created": "2024-01-02T10:00:00+01:00",
+            "credits": {
+                "balance": Decimal(a.balance),
+                "isTransferAllowed": False,
+                "limit": 0,
+            },
+            "quota": {"size": 1000, "remaining": 1000},
+        },
+        (401, {"type": "about:blank", "title": "Unauthorized", "status": 401}),
+        (403, {"type": "about:blank", "title": "Forbidden", "status": 403}),
+        (
+            429,
+            {"type": "about:blank", "title": "Too Many Requests", "status": 429},
+            {},
+        ),
+    ),
+    # Brevo: the api-key header; SMS credits in plan[]; {code, message}. It
+    # shares /v3/account with ClickSend: the api-key header makes it Brevo's.
+    "brevo": Emulation(
+        "/v3/account",
+        lambda request: ("", request.headers.get("api-key", "")),
+        lambda _login, a: {
+            "email": "demo@example.com",
+            "plan": [
+                {"type": "free", "credits": 300, "creditsType": "sendLimit"},
+                {
+                    "type": "sms",
+                    "credits": Decimal(a.balance),
+                    "creditsType": "sendLimit",
+                },
+            ],
+        },
+        # Assumed (third-party): "Key not found"; the 403's status, the 429's body.
+        (401, {"code": "unauthorized", "message": "Key not found"}),
+        (403, {"code": "permission_denied", "message": BREVO_DENIED}),
+        (
+            429,
+            {"code": "too_many_requests", "message": "Too many requests"},
+            {
+                "x-sib-ratelimit-limit": "100",
+                "x-sib-ratelimit-remaining": "0",
+                "x-sib-ratelimit-reset": "1200",
+            },
+        ),
+        not_allowed=(401, {"code": "unauthorized", "message": BREVO_IP}),
+        claims=lambda request: "api-key" in request.headers,
+    ),
+    # SMS.to: Bearer key; {balance, currency}. It shares /api/balance with
+    # seven.io: a bearer token makes it SMS.to's.
+    "smsto": Emulation(
+        "/api/balance",
+        lambda request: (
+            "",
+            request.headers.get("Authorization", "").removeprefix("Bearer "),
+        ),
+        lambda _login, a: {"balance": Decimal(a.balance), "currency": a.currency},
+        (401, {"success": False, "message": "Invalid API Key or Token", "data": []}),
+        # Assumed: SMS.to documents no answer for a key without a permission.
+        (403, {"success": False, "message": "Forbidden"}),
+        (
+            429,
+            {
+                "success": False,
+                "message": "Error 429 - Too many requests. You have been rate limited.",
+            },
+            {},
+        ),
+        claims=lambda request: request.headers.get("Authorization", "").startswith(
+            "Bearer "
+        ),
+    ),
+    # Mobizon: apiKey in the form (or query); {code, data, message}, 4 decimals.
+    "mobizon": Emulation(
+        "/service/user/getownbalance",
+        lambda request: ("", request[PARAMS].get("apiKey", "")),
+        lambda _login, a: {
+            "code": 0,
+            "data": {"balance": f"{Decimal(a.balance):.4f}", "currency": a.currency},
+            "message": "",
+        },
+        # Assumed: the HTTP status (200) and the messages of the error codes.
+        (200, {"code": 8, "data": [], "message": "Login error"}),
+        (200, {"code": 9, "data": [], "message": "Method access error"}),
+        (200, {"code": 30, "data": [], "message": "Request rate limit exceeded"}, {}),
+    ),
 }
 """The providers beyond SMSC and Agile, by their keys in the registry."""
 
@@ -381,6 +616,18 @@ DEMO_ACCOUNTS: dict[str, dict[str, Account]] = {
         "demo": Account("", api_key="KEY_demo", currency="USD", credit="100.00")
     },
     "elks46": {"demo": Account("demo-elks-password", currency="SEK")},
+    "clickatell": {"demo": Account("", api_key="demo-clickatell-key", currency="ZAR")},
+    "plivo": {"MADEMO0123456789ABCD": Account("demo-plivo-token", currency="USD")},
+    "infobip": {"demo": Account("", api_key="demo-infobip-key", currency="EUR")},
+    "textmagic": {"demo": Account("demo-textmagic-key", currency="USD")},
+    "smsapi": {"demo": Account("", api_key="demo-smsapi-token")},
+    "gatewayapi": {
+        "demo": Account("", api_key="demo-gatewayapi-token", currency="DKK")
+    },
+    "bulksms": {"demo": Account("demo-bulksms-password")},
+    "brevo": {"demo": Account("", api_key="demo-brevo-key")},
+    "smsto": {"demo": Account("", api_key="demo-smsto-key", currency="EUR")},
+    "mobizon": {"demo": Account("", api_key="demo-mobizon-key", currency="KZT")},
 }
 """The demo accounts (README): login → account; a key alone for seven, Telnyx."""
 
@@ -456,8 +703,8 @@ class StandinProvider:
         self.app = web.Application()
         self.app.router.add_route("*", SMSC_PATH, self._wrap(self._smsc, "smsc"))
         self.app.router.add_get(AGILE_PATH, self._wrap(self._agile, "agile"))
-        for key, emulation in EMULATIONS.items():
-            self.app.router.add_get(emulation.path, self._wrap(self._beyond, key))
+        for path in dict.fromkeys(e.path for e in EMULATIONS.values()):
+            self.app.router.add_route("*", path, self._dispatch(path))
         self.app.router.add_get("/_standin/state", self._get_state)
         self.app.router.add_post("/_standin/state", self._post_state)
         self.app.router.add_post("/_standin/respond_next", self._post_respond_next)
@@ -559,7 +806,7 @@ class StandinProvider:
                         request.remote,
                     )
                 )
-            params = {**request.query, **form}
+            params = request[PARAMS] = {**request.query, **form}
             login = self._login_of(request, params)
             self.in_flight[login] += 1
             self.most_in_flight[login] = max(
@@ -569,6 +816,25 @@ class StandinProvider:
                 return await self._answer(request, handler, params, login)
             finally:
                 self.in_flight[login] -= 1
+
+        return handle
+
+    def _dispatch(self, path: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+        """The handler of a path: the last provider there that claims a request.
+
+        The path's first provider (ClickSend, seven.io) claims every request;
+        those added later (Brevo, SMS.to) claim only their own and are asked
+        first.
+        """
+        handlers = [
+            (emulation.claims, self._wrap(self._beyond, key))
+            for key, emulation in EMULATIONS.items()
+            if emulation.path == path
+        ]
+
+        async def handle(request: web.Request) -> web.Response:
+            found = (h for claims, h in reversed(handlers) if claims(request))
+            return await next(found, handlers[0][1])(request)
 
         return handle
 

@@ -29,7 +29,7 @@ from custom_components.sms_credit.const import (
     DOMAIN,
     MIN_UPDATE_INTERVAL,
 )
-from custom_components.sms_credit.helpers import valid_base_url
+from custom_components.sms_credit.helpers import shortest_interval, valid_base_url
 from custom_components.sms_credit.providers import PROVIDERS, REGISTRY, ProviderClient
 from custom_components.sms_credit.providers.smsc import smsc_password_hash
 from tests.conftest import (
@@ -512,10 +512,13 @@ async def test_options_apply_without_restart_or_request(
 
 
 async def test_options_bounds_respect_every_provider() -> None:
-    """The shortest update interval stays under every provider's limit."""
+    """Each provider's shortest interval stays within its limit (Brevo: 5 min)."""
     for spec in PROVIDERS.values():
         limit = spec.rate_limit
-        assert limit.period / limit.max_requests <= MIN_UPDATE_INTERVAL * 60
+        shortest = shortest_interval(spec)
+        assert limit.period / limit.max_requests <= shortest * 60
+        assert shortest >= MIN_UPDATE_INTERVAL
+    assert shortest_interval(PROVIDERS["brevo"]) == 5
 
 
 async def test_provider_with_one_login_method_skips_the_menu(

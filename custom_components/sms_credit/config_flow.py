@@ -34,7 +34,6 @@ from .const import (
     LOGGER,
     MAX_LOW_CREDIT_DAYS,
     MAX_UPDATE_INTERVAL,
-    MIN_UPDATE_INTERVAL,
     REJECTION_INVALID_AUTH,
 )
 from .coordinator import error_key, text_placeholders, wait_placeholders
@@ -46,12 +45,14 @@ from .helpers import (
     host_option,
     same_account,
     secret_keys,
+    shortest_interval,
     valid_base_url,
     valid_days,
     valid_interval,
     valid_threshold,
 )
 from .providers import (
+    PROVIDERS,
     REGISTRY,
     AuthMethod,
     Balance,
@@ -305,7 +306,7 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
         # it meets lasts, for its form error.
         placeholders = {
             **text_placeholders(spec, host if valid_base_url(host) else current),
-            "example_url": "https://sms.example.com",
+            "example_url": spec.own_host or "https://sms.example.com",
             **wait_placeholders(60),
         }
         errors: dict[str, str] = {}
@@ -349,7 +350,9 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
             spec,
             method,
             optional=entry is not None,
-            open_advanced=SECTION_ADVANCED in errors or current not in spec.hosts,
+            open_advanced=SECTION_ADVANCED in errors
+            or current not in spec.hosts
+            or bool(spec.own_host),
         )
         return self.async_show_form(
             step_id=step_id,
@@ -460,7 +463,7 @@ class SmsCreditConfigFlow(ConfigFlow, domain=DOMAIN):
             where = next(
                 (f.form_key for f in self._method.fields if f.key == blamed), "base"
             )
-            return {where: error_key(err)}
+            return {where: error_key(err, self._spec)}
         except Exception:  # noqa: BLE001 - the form must never crash
             LOGGER.exception("Unexpected error trying the credentials")
             return {"base": "unknown"}
@@ -528,8 +531,9 @@ class SmsCreditOptionsFlow(OptionsFlow):
         the API skips the frontend's): each value is checked here, once.
         """
         errors: dict[str, str] = {}
+        shortest = shortest_interval(PROVIDERS[self.config_entry.data[CONF_PROVIDER]])
         if user_input is not None:
-            interval = valid_interval(user_input.get(CONF_UPDATE_INTERVAL))
+            interval = valid_interval(user_input.get(CONF_UPDATE_INTERVAL), shortest)
             threshold = valid_threshold(user_input.get(CONF_LOW_CREDIT_THRESHOLD))
             days = valid_days(user_input.get(CONF_LOW_CREDIT_DAYS))
             if interval is None:
@@ -575,7 +579,7 @@ class SmsCreditOptionsFlow(OptionsFlow):
             errors=errors,
             description_placeholders={
                 "currency": currency or "-",
-                "min_interval": str(MIN_UPDATE_INTERVAL),
+                "min_interval": str(shortest),
                 "max_interval": str(MAX_UPDATE_INTERVAL),
                 "max_days": str(MAX_LOW_CREDIT_DAYS),
             },

@@ -28,10 +28,12 @@ MAX_LOW_CREDIT_THRESHOLD: Final = 1e12  # as large as any amount a provider repo
 # Why a provider rejected an entry's credentials (translation keys, stored).
 REJECTION_INVALID_AUTH: Final = "invalid_auth"
 REJECTION_INVALID_AUTH_OR_IP: Final = "invalid_auth_or_ip"  # SMSC's error 2
+REJECTION_AUTH_OR_IP: Final = "auth_or_ip"  # the same, where no block follows
 REJECTION_ACCESS_DENIED: Final = "access_denied"  # a key without the permission
 REJECTIONS: Final = (
     REJECTION_INVALID_AUTH,
     REJECTION_INVALID_AUTH_OR_IP,
+    REJECTION_AUTH_OR_IP,
     REJECTION_ACCESS_DENIED,
 )
 

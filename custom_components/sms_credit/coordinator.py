@@ -27,6 +27,7 @@ from .const import (
     LOGGER,
     RATE_LIMITED_ISSUE_AFTER,
     REJECTION_ACCESS_DENIED,
+    REJECTION_AUTH_OR_IP,
     REJECTION_INVALID_AUTH,
     REJECTION_INVALID_AUTH_OR_IP,
 )
@@ -45,6 +46,7 @@ from .providers import (
     IpNotAllowedError,
     MalformedResponseError,
     NoBalanceError,
+    PostpaidError,
     ProviderClient,
     ProviderConnectionError,
     ProviderError,
@@ -54,6 +56,7 @@ from .providers import (
     RateLimiter,
     ThrottledError,
     WaitReason,
+    WrongSiteError,
 )
 from .providers.limiter import monotonic, to_wall
 from .store import Answer, EntryRecord, LimitsStore
@@ -72,6 +75,7 @@ STATUS_OK = "ok"
 STATUSES: dict[str, str] = {
     REJECTION_INVALID_AUTH: "rejected",
     REJECTION_INVALID_AUTH_OR_IP: "rejected",
+    REJECTION_AUTH_OR_IP: "rejected",
     REJECTION_ACCESS_DENIED: "rejected",
     "auth_failed_before": "rejected",
     WaitReason.IP_BLOCKED: "ip_blocked",
@@ -95,7 +99,9 @@ ERRORS: tuple[tuple[type[ProviderError], str, str | None], ...] = (
     (ProviderTimeoutError, "timeout", None),
     (ProviderConnectionError, "cannot_connect", None),
     (MalformedResponseError, "malformed_response", None),
+    (PostpaidError, "postpaid", None),
     (NoBalanceError, "no_balance", None),
+    (WrongSiteError, "wrong_site", None),
     (ProviderError, "provider_error", None),
 )
 
@@ -109,13 +115,15 @@ def async_delete_issues(
         ir.async_delete_issue(hass, DOMAIN, f"{kind}_{entry_id}")
 
 
-def error_key(err: ProviderError) -> str:
+def error_key(err: ProviderError, spec: ProviderSpec | None = None) -> str:
     """Return the translation key that explains ``err`` to the user."""
     if isinstance(err, AccessDeniedError):
         return REJECTION_ACCESS_DENIED
     if isinstance(err, AuthenticationError):
         if err.ip_maybe_not_allowed:
-            return REJECTION_INVALID_AUTH_OR_IP
+            # Where failed logins block the IP (SMSC), the form says how soon.
+            blocks = spec is not None and spec.site_rule is not None
+            return REJECTION_INVALID_AUTH_OR_IP if blocks else REJECTION_AUTH_OR_IP
         return REJECTION_INVALID_AUTH
     return next(key for kind, key, _issue in ERRORS if isinstance(err, kind))
 
@@ -177,7 +185,7 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         record: EntryRecord,
     ) -> None:
         """Initialise the coordinator of one config entry."""
-        self._seconds = 60.0 * update_interval_minutes(entry.options)
+        self._seconds = 60.0 * update_interval_minutes(entry.options, client.spec)
         super().__init__(
             hass,
             LOGGER,
@@ -424,7 +432,7 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         if not isinstance(err, ProviderConnectionError | IpBlockedError):
             # The site answered: no block.
             async_delete_issues(self.hass, entry_id, ("ip_blocked",))
-        key = error_key(err)
+        key = error_key(err, self.spec)
         if isinstance(err, AuthenticationError):
             # The provider looked at the credentials: the IP address got
             # through, and this is no rate-limit refusal. Reauth is left.
@@ -489,7 +497,7 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         if self.config_entry.options == self._options:
             return  # another change of the entry (its state, its data)
         self._options = dict(self.config_entry.options)
-        self._seconds = 60.0 * update_interval_minutes(self._options)
+        self._seconds = 60.0 * update_interval_minutes(self._options, self.spec)
         self.update_interval = timedelta(seconds=self._next_check())  # this once
         if self.last_update_success and self.data is not None:
             # Reschedules the next poll, and updates the entities.

@@ -127,9 +127,10 @@ def same_account(one: Mapping[str, Any], other: Mapping[str, Any]) -> bool:
             str(one.get(key, "")).strip() == str(other.get(key, "")).strip()
             for key in secret_keys(spec)
         )
-    return spec.login_key(one[CONF_HOST], account_name(one)) == spec.login_key(
-        other[CONF_HOST], account_name(other)
-    )
+    logins = [
+        (spec.site(d[CONF_HOST]), account_name(d).casefold()) for d in (one, other)
+    ]
+    return logins[0] == logins[1]
 
 
 def entry_title(data: Mapping[str, Any]) -> str:
@@ -163,12 +164,22 @@ def finite(value: object) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def valid_interval(value: object) -> int | None:
+def shortest_interval(spec: ProviderSpec) -> int:
+    """The fewest minutes between checks: within the provider's request limit.
+
+    A limit shared by every login at a site (Brevo's) is also held by the
+    limiter, whatever the number of entries.
+    """
+    limit = spec.rate_limit
+    return max(MIN_UPDATE_INTERVAL, math.ceil(limit.period / limit.max_requests / 60))
+
+
+def valid_interval(value: object, shortest: int = MIN_UPDATE_INTERVAL) -> int | None:
     """A whole number of minutes within the allowed range, else ``None``."""
     minutes = finite(value)
     if minutes is None or not minutes.is_integer():
         return None
-    if not MIN_UPDATE_INTERVAL <= minutes <= MAX_UPDATE_INTERVAL:
+    if not shortest <= minutes <= MAX_UPDATE_INTERVAL:
         return None
     return int(minutes)
 
@@ -200,9 +211,9 @@ def adaptive_polling(options: Mapping[str, Any]) -> bool:
     return options.get(CONF_ADAPTIVE_POLLING) is not False
 
 
-def update_interval_minutes(options: Mapping[str, Any]) -> int:
+def update_interval_minutes(options: Mapping[str, Any], spec: ProviderSpec) -> int:
     """The entry's update interval; the default where the option is invalid."""
-    minutes = valid_interval(options.get(CONF_UPDATE_INTERVAL))
+    minutes = valid_interval(options.get(CONF_UPDATE_INTERVAL), shortest_interval(spec))
     return DEFAULT_UPDATE_INTERVAL if minutes is None else minutes
 
 

@@ -6,8 +6,9 @@ finds the credit on the device page and on a dashboard card, sees the
 re-authentication notice when the provider starts refusing the password and
 enters the new one, raises the threshold above the credit and gets exactly
 one notification from the blueprint's automation, fixes a repair issue
-when the provider refuses Home Assistant's IP address, and adds a Twilio
-account found by searching the provider list; on the tests' release
+when the provider refuses Home Assistant's IP address, adds a Twilio
+account found by searching the provider list, and an SMSAPI account that
+counts points (its own unit, no money); on the tests' release
 and on the newest one. Screenshots of the main screens are taken on every
 run: into a temporary folder, or, on the newest release, into the folder
 $SMS_CREDIT_SCREENSHOTS names (``SMS_CREDIT_SCREENSHOTS=docs/images
@@ -149,6 +150,26 @@ def add_twilio_account(page: Page, url: str, standin: Standin) -> None:
     page.locator("input[name='custom_host']").fill(standin.url)
     page.get_by_role("button", name="Submit").click()
     expect(page.get_by_text("its credit is 100.50 USD now")).to_be_visible()
+    threshold = page.get_by_role("spinbutton", name=re.compile("Low-credit threshold"))
+    expect(threshold).to_have_value("10")
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_text("Device name")).to_be_visible()
+    page.get_by_role("button", name=re.compile("Skip and finish|Finish")).click()
+    expect(page.get_by_text("Device name")).to_have_count(0)
+
+
+def add_smsapi_account(page: Page, url: str, standin: Standin) -> None:
+    """An SMSAPI account, which counts points: its unit, never money."""
+    start_adding(page, url)
+    choose_provider(page, "smsapi", "SMSAPI")
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_text("SMSAPI account")).to_be_visible()
+    page.locator("input[name='name']").fill("My SMSAPI")
+    page.locator("input[name='oauth_token']").fill("demo-smsapi-token")
+    page.get_by_text("Advanced", exact=True).click()
+    page.locator("input[name='custom_host']").fill(standin.url)
+    page.get_by_role("button", name="Submit").click()
+    expect(page.get_by_text("its credit is 100.5 points now")).to_be_visible()
     threshold = page.get_by_role("spinbutton", name=re.compile("Low-credit threshold"))
     expect(threshold).to_have_value("10")
     page.get_by_role("button", name="Submit").click()
@@ -302,6 +323,24 @@ def threshold_raised_notifies_once(page: Page, url: str) -> None:
     ]
 
 
+def add_other_providers(page: Page, url: str, standin: Standin) -> None:
+    """Twilio, found by searching the list; SMSAPI, which counts points."""
+    # A Twilio account, added through the UI as the README shows.
+    add_twilio_account(page, url, standin)
+    twilio = entity_ids(page, f"Twilio · {TWILIO_SID}")
+    state = page.evaluate(CALL_API, ["GET", f"states/{twilio['credit']}", None])
+    assert state["state"] in {"100.50", "100.5"}
+    assert state["attributes"]["unit_of_measurement"] == "USD"
+    # An SMSAPI account: its points, in their own unit, not money.
+    add_smsapi_account(page, url, standin)
+    smsapi = entity_ids(page, "SMSAPI · My SMSAPI")
+    state = page.evaluate(CALL_API, ["GET", f"states/{smsapi['credit']}", None])
+    assert state["state"] in {"100.50", "100.5"}
+    assert state["attributes"]["unit_of_measurement"] == "points"
+    assert "device_class" not in state["attributes"]
+    assert "currency" not in smsapi  # no currency sensor for points
+
+
 def test_new_user_journey(
     page: Page, home_assistant: HomeAssistantInstance, standin_server: Standin
 ) -> None:
@@ -373,10 +412,5 @@ def test_new_user_journey(
     issues = page.evaluate(CALL_WS, {"type": "repairs/list_issues"})["issues"]
     assert not [i for i in issues if i["domain"] == "sms_credit"]
 
-    # A Twilio account, added through the UI as the README shows.
-    add_twilio_account(page, url, standin)
-    twilio = entity_ids(page, f"Twilio · {TWILIO_SID}")
-    state = page.evaluate(CALL_API, ["GET", f"states/{twilio['credit']}", None])
-    assert state["state"] in {"100.50", "100.5"}
-    assert state["attributes"]["unit_of_measurement"] == "USD"
+    add_other_providers(page, url, standin)
     assert "Attempting install" not in Path(home_assistant.log).read_text()

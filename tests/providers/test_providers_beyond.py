@@ -47,11 +47,48 @@ DEMO: dict[str, tuple[str, dict[str, str]]] = {
         "password",
         {"api_username": "demo", "api_password": "demo-elks-password"},
     ),
+    "clickatell": (
+        "api_key",
+        {"username": "My Clickatell", "api_key": "demo-clickatell-key"},
+    ),
+    "plivo": (
+        "auth_token",
+        {"auth_id": "MADEMO0123456789ABCD", "auth_token": "demo-plivo-token"},
+    ),
+    "infobip": ("api_key", {"username": "My Infobip", "api_key": "demo-infobip-key"}),
+    "textmagic": ("api_key", {"username": "demo", "api_key": "demo-textmagic-key"}),
+    "smsapi": (
+        "oauth_token",
+        {"username": "My SMSAPI", "oauth_token": "demo-smsapi-token"},
+    ),
+    "gatewayapi": (
+        "api_token",
+        {"username": "My GatewayAPI", "api_token": "demo-gatewayapi-token"},
+    ),
+    "bulksms": ("password", {"username": "demo", "password": "demo-bulksms-password"}),
+    "brevo": ("api_key", {"username": "My Brevo", "api_key": "demo-brevo-key"}),
+    "smsto": ("api_key", {"username": "My SMS.to", "api_key": "demo-smsto-key"}),
+    "mobizon": ("api_key", {"username": "My Mobizon", "api_key": "demo-mobizon-key"}),
 }
 # The demo account's login at the stand-in (a key alone names "demo").
-LOGIN = {"twilio": TWILIO_SID} | dict.fromkeys(
-    ("clicksend", "vonage", "seven", "telnyx", "elks46"), "demo"
-)
+LOGIN = {
+    "twilio": TWILIO_SID,
+    "clicksend": "demo",
+    "vonage": "demo",
+    "seven": "demo",
+    "telnyx": "demo",
+    "elks46": "demo",
+    "clickatell": "demo",
+    "plivo": "MADEMO0123456789ABCD",
+    "infobip": "demo",
+    "textmagic": "demo",
+    "smsapi": "demo",
+    "gatewayapi": "demo",
+    "bulksms": "demo",
+    "brevo": "demo",
+    "smsto": "demo",
+    "mobizon": "demo",
+}
 # What the demo account shows: its balance in its currency (Vonage: EUR by
 # declaration), and Telnyx's credit limit.
 SHOWN = {
@@ -61,7 +98,23 @@ SHOWN = {
     "seven": Balance(Decimal("100.5"), "EUR"),
     "telnyx": Balance(Decimal("100.50"), "USD", Decimal("100.00")),
     "elks46": Balance(Decimal("100.5"), "SEK"),
+    "clickatell": Balance(Decimal("100.5"), "ZAR"),
+    "plivo": Balance(Decimal("100.50000"), "USD"),
+    "infobip": Balance(Decimal("100.5"), "EUR"),
+    "textmagic": Balance(Decimal("100.5"), "USD"),
+    "smsapi": Balance(Decimal("100.50")),  # points: no currency
+    "gatewayapi": Balance(Decimal("100.5"), "DKK"),
+    "bulksms": Balance(Decimal("100.5")),  # credits: no currency
+    "brevo": Balance(Decimal("100.5")),  # SMS credits: no currency
+    "smsto": Balance(Decimal("100.5"), "EUR"),
+    "mobizon": Balance(Decimal("100.5000"), "KZT"),
 }
+
+
+# Providers whose refusal of a key is also their refusal of an IP address.
+AMBIGUOUS = {"clickatell", "infobip", "mobizon"}
+# Providers whose 429 says its wait in a header of its own (seconds).
+RESET = {"telnyx": 30.0, "brevo": 1200.0}
 
 
 def basic(user: str, password: str) -> str:
@@ -90,6 +143,29 @@ SENT = {
     "seven": ("/api/balance", "X-Api-Key", "demo-seven-key"),
     "telnyx": ("/v2/balance", "Authorization", "Bearer KEY_demo"),
     "elks46": ("/a1/me", "Authorization", basic("demo", "demo-elks-password")),
+    "clickatell": ("/public-client/balance", "Authorization", "demo-clickatell-key"),
+    "plivo": (
+        "/v1/Account/MADEMO0123456789ABCD/",
+        "Authorization",
+        basic("MADEMO0123456789ABCD", "demo-plivo-token"),
+    ),
+    "infobip": ("/account/1/balance", "Authorization", "App demo-infobip-key"),
+    "textmagic": ("/api/v2/user", "X-TM-Key", "demo-textmagic-key"),
+    "smsapi": ("/profile", "Authorization", "Bearer demo-smsapi-token"),
+    "gatewayapi": ("/rest/me", "Authorization", basic("demo-gatewayapi-token", "")),
+    "bulksms": (
+        "/v1/profile",
+        "Authorization",
+        basic("demo", "demo-bulksms-password"),
+    ),
+    "brevo": ("/v3/account", "api-key", "demo-brevo-key"),
+    "smsto": ("/api/balance", "Authorization", "Bearer demo-smsto-key"),
+    # Mobizon's key goes in the query (QUERY), as its documents say.
+    "mobizon": ("/service/user/getownbalance", "Accept", "application/json"),
+}
+# What a provider that logs in by the query string sends there.
+QUERY = {
+    "mobizon": {"output": "json", "api": "v1", "apiKey": "demo-mobizon-key"},
 }
 
 
@@ -134,7 +210,8 @@ async def test_demo_account(
     assert standin.log[0].login == LOGIN[key]
     (seen,) = standin.seen
     path, name, value = SENT[key]
-    assert (seen.method, seen.path, seen.query) == ("GET", path, {})
+    assert (seen.method, seen.path) == ("GET", path)
+    assert (seen.query, seen.form) == (QUERY.get(key, {}), {})
     assert seen.headers[name] == value
     assert seen.headers["Accept"] == "application/json"
 
@@ -149,7 +226,8 @@ async def test_amounts_follow_the_account(
     balance = await fetch(session, standin, key)
     assert isinstance(balance, Balance)
     assert balance.amount == Decimal("-3.75")
-    assert balance.currency == ("EUR" if key == "vonage" else "GBP")
+    spec = PROVIDERS[key]
+    assert balance.currency == (spec.currency or ("" if spec.unit else "GBP"))
 
 
 @pytest.mark.parametrize("key", list(DEMO))
@@ -162,7 +240,8 @@ async def test_wrong_secret_is_a_rejected_login(
     wrong = {**credentials, secret: "not-the-secret"}
     error = await fetch(session, standin, key, credentials=wrong)
     assert type(error) is AuthenticationError
-    assert not error.ip_maybe_not_allowed
+    # Where the same answer may mean an IP off the allow-list, it says both.
+    assert error.ip_maybe_not_allowed == (key in AMBIGUOUS)
     assert standin.log[-1].outcome == "rejected"
 
 
@@ -175,6 +254,16 @@ async def test_wrong_secret_is_a_rejected_login(
         ("seven", "api_key"),
         ("telnyx", "api_key"),
         ("elks46", None),
+        ("brevo", "api_key"),
+        ("smsto", None),
+        ("mobizon", "api_key"),
+        ("smsapi", "oauth_token"),
+        ("gatewayapi", "api_token"),
+        ("bulksms", None),
+        ("clickatell", None),
+        ("plivo", None),
+        ("infobip", "api_key"),
+        ("textmagic", None),
     ],
 )
 async def test_a_key_without_the_permission(
@@ -282,7 +371,7 @@ async def test_the_providers_own_rate_limit(
     assert await fetch(session, standin, key) == SHOWN[key]
     error = await fetch(session, standin, key)
     assert isinstance(error, RateLimitedError)
-    assert error.retry_after == (30.0 if key == "telnyx" else 60.0)
+    assert error.retry_after == RESET.get(key, 60.0)
     assert standin.log[-1].outcome == "rate_limited"
 
 

@@ -149,6 +149,64 @@ SHAPES: dict[str, st.SearchStrategy] = {
         errors=st.lists(_shaped("code", "title", "detail") | scalars, max_size=2),
     ),
     "elks46": _shaped("balance", "currency", "message"),
+    "clickatell": _shaped("balance", "currency"),
+    "plivo": _shaped(
+        "cash_credits",
+        "api_id",
+        "error",
+        billing_mode=st.sampled_from(["prepaid", "postpaid"]) | scalars,
+    ),
+    "infobip": _shaped(
+        "balance",
+        "currency",
+        "allowedMinus",
+        "errorCode",
+        "description",
+        requestError=_shaped(serviceException=_shaped("messageId", "text") | scalars)
+        | scalars,
+    ),
+    "textmagic": _shaped(
+        "balance", "code", "message", currency=_shaped("id") | scalars
+    ),
+    "smsapi": _shaped(
+        "points",
+        "message",
+        payment_type=st.sampled_from(["prepaid", "postpaid"]) | scalars,
+        error=st.sampled_from([0, 101, 105, 110, "invalid_token"]) | scalars,
+    ),
+    "gatewayapi": _shaped(
+        "credit",
+        "currency",
+        "message",
+        code=st.sampled_from(["0x0213", "0x0229", "0x022A", "0x0207"]) | scalars,
+    ),
+    "bulksms": _shaped(
+        "title",
+        "status",
+        "detail",
+        type=st.sampled_from(["https://x/errors#insufficient-credits"]) | scalars,
+        credits=_shaped("balance", "limit") | scalars,
+    ),
+    "brevo": _shaped(
+        "code",
+        "message",
+        plan=st.lists(
+            _shaped(
+                "credits",
+                "creditsType",
+                type=st.sampled_from(["sms", "free"]) | scalars,
+            )
+            | scalars,
+            max_size=3,
+        )
+        | scalars,
+    ),
+    "smsto": _shaped("balance", "currency", "status", "code", "message", "success"),
+    "mobizon": _shaped(
+        "message",
+        code=st.sampled_from([0, 8, 9, 13, 14, 30, 999, "0"]) | scalars,
+        data=_shaped("balance", "currency") | scalars,
+    ),
 }
 
 

@@ -30,6 +30,7 @@ from tests.providers.helpers import (
 )
 
 SECRET = "S3cret-Pa55-0123456789"
+KEY_IN_QUERY = {"mobizon"}  # the only way its documents and SDK send it
 
 
 def echo(status: int, shape: str) -> Callable[[str], Reply]:
@@ -156,7 +157,14 @@ async def test_no_secret_leaks(
     await collect(client(any_path.url, limiter=limiter))
 
     assert len(errors) == len(ECHOES) + 3 + len(BROKEN_REPLIES)
-    for text in [*texts, caplog.text]:
+    # The server's own access log is the provider's, not ours: only where
+    # the provider documents the key in the query (Mobizon) may it hold it.
+    ours = [
+        caplog.handler.format(r)
+        for r in caplog.records
+        if not (key in KEY_IN_QUERY and r.name == "aiohttp.access")
+    ]
+    for text in [*texts, *ours]:
         for secret in secrets:
             assert secret not in text
     assert all(

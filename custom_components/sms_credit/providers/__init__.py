@@ -34,6 +34,7 @@ from .models import (
     IpNotAllowedError as IpNotAllowedError,
     MalformedResponseError as MalformedResponseError,
     NoBalanceError as NoBalanceError,
+    PostpaidError as PostpaidError,
     ProviderConnectionError as ProviderConnectionError,
     ProviderError as ProviderError,
     ProviderServerError as ProviderServerError,
@@ -47,6 +48,7 @@ from .models import (
     SiteRule as SiteRule,
     ThrottledError as ThrottledError,
     WaitReason as WaitReason,
+    WrongSiteError as WrongSiteError,
     login as login,
     normalize_host as normalize_host,
 )
@@ -62,6 +64,16 @@ REGISTRY: dict[str, str] = {
     "seven": f"{__name__}.seven",
     "telnyx": f"{__name__}.telnyx",
     "elks46": f"{__name__}.elks46",
+    "clickatell": f"{__name__}.clickatell",
+    "plivo": f"{__name__}.plivo",
+    "infobip": f"{__name__}.infobip",
+    "textmagic": f"{__name__}.textmagic",
+    "smsapi": f"{__name__}.smsapi",
+    "gatewayapi": f"{__name__}.gatewayapi",
+    "bulksms": f"{__name__}.bulksms",
+    "brevo": f"{__name__}.brevo",
+    "smsto": f"{__name__}.smsto",
+    "mobizon": f"{__name__}.mobizon",
 }
 """Every supported provider: its key and the module that declares its ``SPEC``."""
 

@@ -109,6 +109,9 @@ class RateLimit:
     period: float = 60.0
     max_concurrent: int = 2
     longest_pause: float = MAX_RETRY_AFTER
+    shared: bool = False
+    """One window for every login at a site: the provider counts requests
+    per account, and which keys share an account cannot be told (Brevo)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +177,9 @@ class ProviderSpec:
     permission: str = ""
     panel_url: str
     help_url: str = ""
+    own_host: str = ""
+    """An example of the base URL each account has of its own (Infobip's),
+    typed as the server's address; ``sites`` hold the shared one."""
     build_request: Callable[[str, str, Mapping[str, str]], Request]
     read_answer: Callable[[Response], Balance]
 
@@ -190,7 +196,16 @@ class ProviderSpec:
     def own_site(self, host: str) -> str | None:
         """The provider's own base URL ``host`` belongs to; ``None`` for a reseller."""
         site = self.site(host)
-        return next((own for own in self.hosts if self.site(own) == site), None)
+        return next(
+            (
+                own
+                for own in self.hosts
+                # An account's own host under the site (Infobip's base URLs).
+                if site == (mine := self.site(own))
+                or site.endswith("." + mine.partition("|")[2])
+            ),
+            None,
+        )
 
     def backups(self, host: str) -> tuple[str, ...]:
         """Base URLs to try in turn when ``host`` (exactly a site) is unreachable."""
@@ -213,7 +228,8 @@ class ProviderSpec:
 
     def login_key(self, host: str, login: str) -> str:
         """The key of one login's request window at its site (login casefolded)."""
-        return f"{self.site(host)}|{login.strip().casefold()}"
+        login = "*" if self.rate_limit.shared else login.strip().casefold()
+        return f"{self.site(host)}|{login}"
 
     def auth_method(self, key: str) -> AuthMethod:
         """Return the login method called ``key`` (``KeyError`` if none)."""
@@ -253,6 +269,14 @@ class NoBalanceError(ProviderError):
         """Initialise the error."""
         super().__init__(message)
         self.field = field
+
+
+class PostpaidError(NoBalanceError):
+    """The account is billed afterwards: it has no prepaid credit to watch."""
+
+
+class WrongSiteError(ProviderError):
+    """The account is served by another of the provider's sites (Mobizon)."""
 
 
 class IpNotAllowedError(ProviderError):
