@@ -188,14 +188,17 @@ async def test_smsapi_ip_filter(
 def test_smsapi_sites() -> None:
     """The Polish API falls back on its documented backup; the international has none.
 
-    The token page linked is the Polish panel's: one fixed link serves both
-    sites (``{site}`` would give the API host, not the panel's).
+    The token page linked is the account's own panel's: smsapi.pl or
+    smsapi.com.
     """
     spec = PROVIDERS["smsapi"]
     assert spec.backups("https://api.smsapi.pl") == ("https://api2.smsapi.pl",)
     assert spec.backups("https://api.smsapi.com") == ()
-    assert spec.control_panel("https://api.smsapi.pl").startswith(
-        "https://ssl.smsapi.pl/"
+    assert spec.control_panel("https://api.smsapi.pl") == (
+        "https://ssl.smsapi.pl/react/oauth/manage"
+    )
+    assert spec.control_panel("https://api.smsapi.com") == (
+        "https://ssl.smsapi.com/react/oauth/manage"
     )
 
 

@@ -326,7 +326,7 @@ async def test_smsto_and_seven_share_a_path(
 
 
 def test_mobizon_national_domains() -> None:
-    """The documented API domains, each with its country; the help page links."""
+    """The documented API domains, each with its country and its own panel."""
     spec = PROVIDERS["mobizon"]
     assert [(site.url, site.country) for site in spec.sites] == [
         ("https://api.mobizon.kz", "KZ"),
@@ -334,7 +334,8 @@ def test_mobizon_national_domains() -> None:
         ("https://api.mobizon.gmbh", "DE"),
         ("https://api.mobizon.com.br", "BR"),
     ]
-    assert spec.control_panel("https://api.mobizon.ua") == spec.panel_url
+    assert spec.control_panel("https://api.mobizon.ua") == "https://mobizon.ua/"
+    assert spec.control_panel("https://api.mobizon.kz") == "https://mobizon.kz/"
 
 
 @pytest.mark.parametrize(

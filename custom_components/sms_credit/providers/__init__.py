@@ -49,6 +49,7 @@ from .models import (
     ThrottledError as ThrottledError,
     WaitReason as WaitReason,
     WrongSiteError as WrongSiteError,
+    key_login as key_login,
     login as login,
     normalize_host as normalize_host,
 )

@@ -22,18 +22,16 @@ from ._parse import (
     parse_currency,
 )
 from .models import (
-    API_KEY_LOGIN,
     AccessDeniedError,
     AuthenticationError,
-    AuthMethod,
     Balance,
-    CredentialField,
     IpNotAllowedError,
     ProviderServerError,
     ProviderSpec,
     Request,
     Response,
     Site,
+    key_login,
 )
 
 
@@ -67,13 +65,7 @@ SPEC = ProviderSpec(
     key="gatewayapi",
     name="GatewayAPI",
     sites=(Site("https://gatewayapi.com"),),
-    auth_methods=(
-        AuthMethod(
-            "api_token",
-            (API_KEY_LOGIN.account, CredentialField("api_token", secret=True)),
-            account_field="username",  # a name only, as with an API key
-        ),
-    ),
+    auth_methods=(key_login("api_token", "api_token"),),
     permission='an API token of the account itself (the dashboard\'s "API Keys")',
     panel_url="https://gatewayapi.com/app/settings/api-oauth/",
     build_request=build_request,

@@ -81,24 +81,31 @@ def login(key: str, account: str, *secrets: str, pattern: str = "") -> AuthMetho
     return AuthMethod(key, fields, account_field=account)
 
 
-API_KEY_LOGIN = AuthMethod(
-    "api_key",
-    (
+def key_login(key: str, secret: str) -> AuthMethod:
+    """A secret alone (a key, a token); the login only names the account."""
+    fields = (
         CredentialField("username", label="name"),
-        CredentialField("api_key", secret=True),
-    ),
-    account_field="username",
-)
+        CredentialField(secret, secret=True),
+    )
+    return AuthMethod(key, fields, account_field="username")
+
+
+API_KEY_LOGIN = key_login("api_key", "api_key")
 """An API key alone; the login only names the account in Home Assistant."""
 
 
 @dataclass(frozen=True, slots=True)
 class Site:
-    """A base URL of the provider, its country ("" = international), backups."""
+    """A base URL of the provider, its country ("" = international), backups.
+
+    ``panel``: the accounts' control panel where it differs by site (else
+    the provider's ``panel_url``).
+    """
 
     url: str
     country: str = ""
     backups: tuple[str, ...] = ()
+    panel: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +225,8 @@ class ProviderSpec:
             # Host and port only: a stored address may hold a login and password.
             scheme, netloc = urlsplit(host.strip())[:2]
             return f"{scheme.lower()}://{netloc.rpartition('@')[2].lower()}/"
-        return self.panel_url.format(site=site)
+        panel = next(own.panel for own in self.sites if own.url == site)
+        return panel or self.panel_url.format(site=site)
 
     def help_page(self, host: str) -> str:
         """A page that explains the provider's errors, else the control panel."""

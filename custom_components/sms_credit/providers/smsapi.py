@@ -15,12 +15,9 @@ from collections.abc import Mapping
 
 from ._parse import detail, http_error, json_answer, parse_amount, parse_code
 from .models import (
-    API_KEY_LOGIN,
     AccessDeniedError,
     AuthenticationError,
-    AuthMethod,
     Balance,
-    CredentialField,
     IpNotAllowedError,
     MalformedResponseError,
     PostpaidError,
@@ -29,6 +26,7 @@ from .models import (
     Request,
     Response,
     Site,
+    key_login,
 )
 
 
@@ -62,24 +60,20 @@ def read_answer(response: Response) -> Balance:
     raise http_error(status, data.get("error"), data.get("message"))
 
 
+_PANEL = "https://ssl.smsapi.pl/react/oauth/manage"  # OAuth tokens (.com: its own)
+
 SPEC = ProviderSpec(
     key="smsapi",
     name="SMSAPI",
     sites=(
         Site("https://api.smsapi.pl", "PL", backups=("https://api2.smsapi.pl",)),
-        Site("https://api.smsapi.com"),
+        Site("https://api.smsapi.com", panel=_PANEL.replace(".pl/", ".com/")),
     ),
-    auth_methods=(
-        AuthMethod(
-            "oauth_token",
-            (API_KEY_LOGIN.account, CredentialField("oauth_token", secret=True)),
-            account_field="username",  # a name only, as with an API key
-        ),
-    ),
+    auth_methods=(key_login("oauth_token", "oauth_token"),),
     unit="points",
     default_threshold=10,
     permission='the token\'s access to the account profile (its scope "profile")',
-    panel_url="https://ssl.smsapi.pl/react/oauth/manage",
+    panel_url=_PANEL,
     build_request=build_request,
     read_answer=read_answer,
 )
