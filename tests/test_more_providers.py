@@ -232,3 +232,26 @@ async def test_brevo_checks_fit_its_hourly_limit_whatever_the_entries(
         result["flow_id"], {**one.options, CONF_UPDATE_INTERVAL: 5}
     )
     assert one.options[CONF_UPDATE_INTERVAL] == 5
+
+
+async def test_mobizon_on_another_of_its_sites(
+    hass: HomeAssistant, standin: StandinProvider
+) -> None:
+    """Mobizon's code 13: choose the account's own national site.
+
+    Said above the form when adding; while polling, the entities are
+    unavailable with that reason, and no reauth is asked for.
+    """
+    wrong = '{"code": 13, "data": "api.mobizon.ua", "message": "Wrong domain"}'
+    standin.respond_next(200, wrong)
+    result = await submit(hass, "mobizon", *DEMO["mobizon"], standin.url)
+    assert result["errors"] == {"base": "wrong_site"}
+    entry = entry_for(standin, "mobizon")
+    await setup_entry(hass, entry)
+    standin.respond_next(200, wrong)
+    await entry.runtime_data.async_refresh()
+    await hass.async_block_till_done()
+    assert entry.runtime_data.last_exception.translation_key == "wrong_site"
+    assert not hass.config_entries.flow.async_progress_by_handler(
+        DOMAIN, match_context={"source": SOURCE_REAUTH}
+    )
