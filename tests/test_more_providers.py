@@ -9,20 +9,24 @@ postpaid account, another server), and a limit shared by a whole account
 from __future__ import annotations
 
 from decimal import Decimal
+import time
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 import pytest
 
 from custom_components.sms_credit.const import (
+    CONF_ADAPTIVE_POLLING,
     CONF_LOW_CREDIT_THRESHOLD,
     CONF_UPDATE_INTERVAL,
     DOMAIN,
 )
 from custom_components.sms_credit.providers import PROVIDERS
-from tests.conftest import setup_entry, threshold_step
+from custom_components.sms_credit.store import entry_file
+from tests.conftest import make_entry, setup_entry, stored, threshold_step, tick
 from tests.providers.test_providers_beyond import DEMO, LOGIN
 from tests.standin import Account, StandinProvider
 from tests.test_new_providers import entry_for, pick, submit
@@ -211,7 +215,8 @@ async def test_brevo_checks_fit_its_hourly_limit_whatever_the_entries(
     """Brevo allows 100 requests an hour per account, shared with every tool.
 
     Two entries (two keys, maybe one account) share one window of 12 an
-    hour, and the options refuse a shorter interval than 5 minutes.
+    hour: a third of it each, a third kept back for set-ups and Check now,
+    so the options refuse a shorter interval than 15 minutes.
     """
     one = await brevo_entry(hass, standin, "demo", DEMO["brevo"][1]["api_key"])
     two = await brevo_entry(hass, standin, "other", "other-brevo-key")
@@ -224,14 +229,14 @@ async def test_brevo_checks_fit_its_hourly_limit_whatever_the_entries(
     assert len([e for e in standin.log if e.provider == "brevo"]) == 12
     result = await hass.config_entries.options.async_init(one.entry_id)
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**one.options, CONF_UPDATE_INTERVAL: 4}
+        result["flow_id"], {**one.options, CONF_UPDATE_INTERVAL: 14}
     )
     assert result["errors"] == {CONF_UPDATE_INTERVAL: "invalid_interval"}
-    assert result["description_placeholders"]["min_interval"] == "5"
+    assert result["description_placeholders"]["min_interval"] == "15"
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**one.options, CONF_UPDATE_INTERVAL: 5}
+        result["flow_id"], {**one.options, CONF_UPDATE_INTERVAL: 15}
     )
-    assert one.options[CONF_UPDATE_INTERVAL] == 5
+    assert one.options[CONF_UPDATE_INTERVAL] == 15
 
 
 async def test_mobizon_on_another_of_its_sites(
@@ -255,3 +260,74 @@ async def test_mobizon_on_another_of_its_sites(
     assert not hass.config_entries.flow.async_progress_by_handler(
         DOMAIN, match_context={"source": SOURCE_REAUTH}
     )
+
+
+async def test_brevo_entries_share_the_hour_and_stay_available(
+    hass: HomeAssistant, standin: StandinProvider, freezer: FrozenDateTimeFactory
+) -> None:
+    """Three Brevo accounts at the shortest interval: each gets its share.
+
+    A window of 12 an hour, three entries and one share kept back for
+    set-ups and Check now: every 20 minutes (the options say so). Their
+    set-up included, never more than 12 an hour go out together, and no
+    credit goes unavailable for a check the window held back.
+    """
+    entries = [
+        await brevo_entry(hass, standin, name, f"{name}-brevo-key")
+        for name in ("one", "two", "three")
+    ]
+    for entry in entries:
+        result = await hass.config_entries.options.async_init(entry.entry_id)
+        assert result["description_placeholders"]["min_interval"] == "20"
+        options = {**entry.options, CONF_UPDATE_INTERVAL: 20}
+        options[CONF_ADAPTIVE_POLLING] = False
+        await hass.config_entries.options.async_configure(result["flow_id"], options)
+    await hass.async_block_till_done()
+    shown = [
+        s.entity_id
+        for s in hass.states.async_all("sensor")
+        if s.entity_id.endswith("_credit")
+    ]
+    assert len(shown) == 3
+    for _ in range(3 * 60):  # three hours, a minute at a time
+        await tick(hass, freezer, 60)
+        assert all(hass.states.get(c).state != "unavailable" for c in shown)
+    times = [e.at for e in standin.log if e.provider == "brevo"]
+    assert all(e.outcome == "ok" for e in standin.log)
+    assert len(times) >= 6 + 3 * 3 * 3  # set-up, then 3 an hour each
+    assert all(sum(t <= u < t + 3600 for u in times) <= 12 for t in times)
+
+
+@pytest.mark.parametrize("first", [0, 1])
+async def test_brevo_window_counts_every_entry_after_a_restart(
+    hass: HomeAssistant,
+    standin: StandinProvider,
+    hass_storage: dict[str, Any],
+    first: int,
+) -> None:
+    """Each Brevo entry stored the shared window as it last saw it.
+
+    The first wrote 6 requests, the other, later, those 6 and 5 more (read
+    back a millisecond apart): 11 of 12, whichever entry is set up first.
+    One check goes out after the restart, the other waits.
+    """
+    brevo = entry_for(standin, "brevo")
+    other = {**brevo.data, "username": "Other", "api_key": "other-brevo-key"}
+    entries = [brevo, make_entry(other, entry_id="other_brevo_entry")]
+    login = PROVIDERS["brevo"].login_key(standin.url, "")
+    now = time.time()
+    window = [now - 3000 + 100 * i for i in range(11)]
+    stores = (window[:6], [t + 1e-3 for t in window])
+    for entry, history in zip(entries, stores, strict=True):
+        file = hass_storage.setdefault(entry_file(entry.entry_id), stored(1, {}))
+        file["data"].setdefault("entries", {})[entry.entry_id] = {
+            "login": login,
+            "history": history,
+        }
+    order = entries[first:] + entries[:first]
+    for entry in order:  # as Home Assistant starts: every entry known
+        entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(order[0].entry_id)  # sets up both
+    await hass.async_block_till_done()
+    assert len(standin.log) == 1
+    assert len(brevo.runtime_data.limiter.history) == 12

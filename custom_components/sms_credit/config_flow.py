@@ -34,6 +34,7 @@ from .const import (
     LOGGER,
     MAX_LOW_CREDIT_DAYS,
     MAX_UPDATE_INTERVAL,
+    MIN_UPDATE_INTERVAL,
     REJECTION_INVALID_AUTH,
 )
 from .coordinator import error_key, text_placeholders, wait_placeholders
@@ -45,14 +46,12 @@ from .helpers import (
     host_option,
     same_account,
     secret_keys,
-    shortest_interval,
     valid_base_url,
     valid_days,
     valid_interval,
     valid_threshold,
 )
 from .providers import (
-    PROVIDERS,
     REGISTRY,
     AuthMethod,
     Balance,
@@ -531,7 +530,8 @@ class SmsCreditOptionsFlow(OptionsFlow):
         the API skips the frontend's): each value is checked here, once.
         """
         errors: dict[str, str] = {}
-        shortest = shortest_interval(PROVIDERS[self.config_entry.data[CONF_PROVIDER]])
+        coordinator = getattr(self.config_entry, "runtime_data", None)
+        shortest = coordinator.shortest if coordinator else MIN_UPDATE_INTERVAL
         if user_input is not None:
             interval = valid_interval(user_input.get(CONF_UPDATE_INTERVAL), shortest)
             threshold = valid_threshold(user_input.get(CONF_LOW_CREDIT_THRESHOLD))
@@ -552,7 +552,6 @@ class SmsCreditOptionsFlow(OptionsFlow):
                         CONF_LOW_CREDIT_DAYS: days,
                     }
                 )
-        coordinator = getattr(self.config_entry, "runtime_data", None)
         currency = coordinator.unit if coordinator else None
         schema = vol.Schema(
             {

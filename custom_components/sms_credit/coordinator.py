@@ -34,8 +34,10 @@ from .const import (
 from .forecast import Spending, learn, low_by_forecast, next_check
 from .helpers import (
     adaptive_polling,
+    entries_sharing,
     low_credit_days,
     low_credit_threshold,
+    shortest_interval,
     update_interval_minutes,
 )
 from .providers import (
@@ -185,13 +187,14 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         record: EntryRecord,
     ) -> None:
         """Initialise the coordinator of one config entry."""
-        self._seconds = 60.0 * update_interval_minutes(entry.options, client.spec)
         super().__init__(
             hass,
             LOGGER,
             config_entry=entry,
             name=entry.title,
-            update_interval=timedelta(seconds=self._seconds),
+            update_interval=timedelta(
+                minutes=update_interval_minutes(entry.options, client.spec)
+            ),
             # Every answer updates the entities, an unchanged balance too:
             # Last checked, the forecast and Check now's result move on.
         )
@@ -463,6 +466,18 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
             translation_placeholders=placeholders,
         )
 
+    @property
+    def shortest(self) -> int:
+        """The fewest minutes between checks (Brevo: its entries' share)."""
+        host = self.config_entry.data[CONF_HOST]
+        return shortest_interval(self.spec, entries_sharing(self.hass, self.spec, host))
+
+    @property
+    def _seconds(self) -> float:
+        """The longest time between checks: the option, at least ``shortest``."""
+        minutes = update_interval_minutes(self.config_entry.options, self.spec)
+        return 60.0 * max(minutes, self.shortest)
+
     def _next_check(self, *, failed: bool = False, now: float | None = None) -> float:
         """Seconds from now to the next check.
 
@@ -483,6 +498,8 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
                 now,
             )
             due = min(due, forecast, RETRY_FAILED) if failed else min(due, forecast)
+        if self.spec.rate_limit.shared:  # never sooner than this entry's share
+            due = max(due, self._last_attempt + 60.0 * self.shortest - now)
         return max(1.0, due)
 
     @callback
@@ -497,7 +514,6 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
         if self.config_entry.options == self._options:
             return  # another change of the entry (its state, its data)
         self._options = dict(self.config_entry.options)
-        self._seconds = 60.0 * update_interval_minutes(self._options, self.spec)
         self.update_interval = timedelta(seconds=self._next_check())  # this once
         if self.last_update_success and self.data is not None:
             # Reschedules the next poll, and updates the entities.

@@ -25,6 +25,7 @@ from .const import (
     DEFAULT_LOW_CREDIT_DAYS,
     DEFAULT_LOW_CREDIT_THRESHOLD,
     DEFAULT_UPDATE_INTERVAL,
+    DOMAIN,
     MAX_LOW_CREDIT_DAYS,
     MAX_LOW_CREDIT_THRESHOLD,
     MAX_UPDATE_INTERVAL,
@@ -164,14 +165,27 @@ def finite(value: object) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def shortest_interval(spec: ProviderSpec) -> int:
+def shortest_interval(spec: ProviderSpec, entries: int = 1) -> int:
     """The fewest minutes between checks: within the provider's request limit.
 
-    A limit shared by every login at a site (Brevo's) is also held by the
-    limiter, whatever the number of entries.
+    A limit every login at a site shares (Brevo's) is divided among its
+    ``entries``, with one share more kept back for set-ups, restarts and
+    Check now: each entry's checks leave room for those.
     """
-    limit = spec.rate_limit
-    return max(MIN_UPDATE_INTERVAL, math.ceil(limit.period / limit.max_requests / 60))
+    limit, share = spec.rate_limit, entries + 1 if spec.rate_limit.shared else 1
+    minutes = math.ceil(limit.period / limit.max_requests * share / 60)
+    return max(MIN_UPDATE_INTERVAL, minutes)
+
+
+def entries_sharing(hass: HomeAssistant, spec: ProviderSpec, host: str) -> int:
+    """How many enabled entries use the provider's window at ``host``'s site."""
+    site = spec.site(host)
+    return sum(
+        1
+        for entry in hass.config_entries.async_entries(DOMAIN, include_disabled=False)
+        if entry.data.get(CONF_PROVIDER) == spec.key
+        and spec.site(str(entry.data.get(CONF_HOST, ""))) == site
+    )
 
 
 def valid_interval(value: object, shortest: int = MIN_UPDATE_INTERVAL) -> int | None:

@@ -410,18 +410,29 @@ class LimitsStore:
     def limiter(
         self, spec: ProviderSpec, host: str, login: str, stored: object = None
     ) -> RateLimiter:
-        """The rate limiter of one login at its site (``stored``: its last write)."""
+        """The rate limiter of one login at its site (``stored``: its last write).
+
+        A window several entries share (Brevo's) holds what each of them
+        stored: a restart adds no request, whichever entry starts first.
+        """
         key = spec.login_key(host, login)
-        if (limiter := self._logins.get(key)) is None:
-            reader = _Reader()
-            raw = reader.mapping(stored or self.legacy_logins.get(key), key)
+        limiter = self._logins.get(key)
+        if limiter is not None and stored is None:
+            return limiter
+        reader = _Reader()
+        raw = reader.mapping(stored or self.legacy_logins.get(key), key)
+        history = map(from_wall, reader.timestamps(raw, "history", key))
+        paused_until = reader.monotonic(raw, "paused_until", key)
+        if limiter is None:
             limiter = self._logins[key] = RateLimiter(
                 spec.rate_limit,
-                history=map(from_wall, reader.timestamps(raw, "history", key)),
-                paused_until=reader.monotonic(raw, "paused_until", key),
+                history=history,
+                paused_until=paused_until,
                 site=self.site(spec, host),
             )
-            reader.warn(STORAGE_KEY)
+        else:
+            limiter.merge(history, paused_until)
+        reader.warn(STORAGE_KEY)
         return limiter
 
     async def async_entry(
@@ -440,6 +451,8 @@ class LimitsStore:
         )
         raw = reader.mapping(stored, where)
         login_key = spec.login_key(host, login)
+        if spec.rate_limit.shared and login_key not in self._logins:
+            await self._async_shared_window(spec, host, login)
         # Its window, as written with the record (not after a reconfigure).
         self.limiter(spec, host, login, raw if raw.get("login") == login_key else None)
         record = EntryRecord(
@@ -454,6 +467,17 @@ class LimitsStore:
         self._entries[entry_id] = file.records[entry_id] = record
         reader.warn(file.store.key)
         return record
+
+    async def _async_shared_window(
+        self, spec: ProviderSpec, host: str, login: str
+    ) -> None:
+        """A window every entry shares (Brevo's), as each entry wrote it."""
+        key = spec.login_key(host, login)
+        for entry in self.hass.config_entries.async_entries(DOMAIN):
+            file = await self._async_file(entry_file(entry.entry_id))
+            raw = file.stored.get(entry.entry_id)
+            if isinstance(raw, Mapping) and raw.get("login") == key:
+                self.limiter(spec, host, login, raw)
 
     async def _async_file(self, key: str) -> _EntryFile:
         """One of the entries' files, read once (its first caller reads it)."""

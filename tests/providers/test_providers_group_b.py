@@ -224,7 +224,7 @@ async def test_gatewayapi_credit_as_text(
         (403, "0x0213", IpNotAllowedError),
         (403, "0x022a", ProviderServerError),
         (403, "0x0207", AccessDeniedError),
-        (403, "0x0216", AccessDeniedError),
+        (403, "0x0216", ProviderServerError),  # out of credit: no reauth
         (500, "0x0201", ProviderServerError),
     ],
 )
@@ -243,7 +243,7 @@ async def test_gatewayapi_codes_decide(
 async def test_gatewayapi_frozen_account_says_so(
     session: aiohttp.ClientSession, standin: StandinProvider
 ) -> None:
-    """A frozen account is no credentials problem: the message says what it is."""
+    """A frozen account is no credentials problem: GatewayAPI's words say what."""
     standin.respond_next(403, fixture_bytes("gatewayapi", "error_0x022A.json"))
     error = await fetch(session, standin, "gatewayapi")
     assert isinstance(error, ProviderServerError)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import contextlib
 import json
 import logging
+from urllib.parse import quote, quote_plus
 
 import aiohttp
 import pytest
@@ -182,3 +183,49 @@ def test_the_md5_is_what_smsc_guards() -> None:
             "password_md5"
         ]
     )
+
+
+ODD_SECRET = " S3cret+Pa55/0123=456 "  # spaces around; characters a URL encodes
+
+
+@pytest.mark.parametrize(("key", "auth_method"), method_ids())
+async def test_a_secret_as_a_url_carries_it_never_shows(
+    session: aiohttp.ClientSession,
+    any_path: AnyPathServer,
+    closed_url: str,
+    caplog: pytest.LogCaptureFixture,
+    key: str,
+    auth_method: str,
+) -> None:
+    """Pasted with spaces, or with ``+ / =`` a query encodes: no form of it shows.
+
+    The answer echoes what the request carried (its URL too); the log and
+    every error are searched for the secret as typed, trimmed and encoded.
+    """
+    caplog.set_level(logging.DEBUG)
+    spec = PROVIDERS[key]
+    credentials = credentials_for(spec.auth_method(auth_method), ODD_SECRET)
+    any_path.replies.append(echo(500, '{"message": "ECHO", "error": "ECHO"}'))
+    texts: list[str] = []
+    for host in (any_path.url, closed_url):
+        client = ProviderClient(
+            session,
+            spec,
+            host=host,
+            auth_method=auth_method,
+            credentials=credentials,
+            timeout=0.3,
+        )
+        with pytest.raises(ProviderError) as err:
+            await client.async_get_balance()
+        texts.extend(reachable_texts(err.value))
+    assert any_path.seen  # really sent
+    texts.extend(
+        caplog.handler.format(r)
+        for r in caplog.records
+        if not (key in KEY_IN_QUERY and r.name == "aiohttp.access")
+    )
+    core = ODD_SECRET.strip()
+    for text in texts:
+        for form in (core, quote(core, safe=""), quote_plus(core)):
+            assert form.casefold() not in text.casefold(), (form, text[:200])

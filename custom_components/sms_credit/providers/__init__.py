@@ -12,6 +12,7 @@ from importlib import import_module
 from itertools import cycle
 import logging
 import re
+from urllib.parse import quote, quote_plus
 
 import aiohttp
 
@@ -152,7 +153,10 @@ class ProviderClient:
             for url in (self.host, *spec.backups(self.host))
         ]
         self._backups = cycle(self._requests[1:])
-        secrets = {credentials[f.key] for f in method.fields if f.secret}
+        secrets: set[str] = set()
+        for value in (credentials[f.key] for f in method.fields if f.secret):
+            for text in (value, value.strip()):  # and as a URL carries it
+                secrets |= {text, quote(text, safe=""), quote_plus(text)}
         for request in self._requests:
             authorization = header(request.headers, "Authorization") or ""
             secrets |= {authorization, authorization.partition(" ")[2].strip()}

@@ -68,7 +68,11 @@ SPEC = ProviderSpec(
     auth_methods=(API_KEY_LOGIN,),
     # 100 an hour for the account, shared with every other tool: 12 for us,
     # for every Brevo login together (which keys share an account is unknown).
-    rate_limit=RateLimit(max_requests=12, period=3600.0, shared=True),
+    # Entries checked at one moment all go: no limit on requests at once is
+    # published, and the window bounds them.
+    rate_limit=RateLimit(
+        max_requests=12, period=3600.0, max_concurrent=12, shared=True
+    ),
     unit="SMS credits",
     # Credits per SMS are unverified (per destination, elsewhere): 50 leaves a
     # few alarm messages.

@@ -4,7 +4,7 @@
 ``?token=``, which would reach logs). ``credit``: a JSON number (a string
 in a third-party report: both read); ``currency`` ISO 4217. Errors
 ``{"code", "message", "incident_uuid"}``: 0x0210/0x0211/0x0229 rejected
-credentials, 0x0212/0x0213 an IP not allowed, 0x022A a frozen account,
+credentials, 0x0212/0x0213 an IP not allowed, 0x022A a frozen account, 0x0216 no credit,
 0x0207 "Permission denied" (the general code table). Documents of 2021
 (no EU host in them); no limit is published.
 """
@@ -54,8 +54,8 @@ def read_answer(response: Response) -> Balance:
         raise AuthenticationError(f"invalid API token ({text})")
     if code in {"0x0212", "0x0213"}:
         raise IpNotAllowedError(f"the IP address is not allowed ({text})")
-    if code == "0x022a":
-        raise ProviderServerError(f"the account is frozen: contact support ({text})")
+    if code in {"0x022a", "0x0216"}:  # frozen, out of credit: not the token
+        raise ProviderServerError(f"the account cannot be used now ({text})")
     if code == "0x0207":
         raise AccessDeniedError(f"permission denied ({text})", field="api_token")
     raise http_error(status, code, data.get("message"))

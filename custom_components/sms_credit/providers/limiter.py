@@ -135,6 +135,22 @@ class RateLimiter:
         """Start times of the requests inside the current window."""
         return self._prune(monotonic())
 
+    def merge(self, history: Iterable[float], paused_until: float = 0.0) -> None:
+        """Add what another entry stored of this window (one shared: Brevo's).
+
+        Every entry stored the whole window: a time within a second of one
+        counted already is that request (read back on a moved clock), once.
+        """
+        counted = list(self._starts)
+        for when in sorted(history):
+            if (same := next((t for t in counted if abs(t - when) < 1), None)) is None:
+                self._starts.append(when)
+            else:
+                counted.remove(same)
+        self._starts.sort()
+        self.pause_until(paused_until)
+        self._prune(monotonic())
+
     def pause_until(self, when: float) -> None:
         """Send nothing before ``when`` (same clock); never shortens a pause."""
         self.paused_until = max(self.paused_until, when)

@@ -37,7 +37,8 @@ _HOST = re.compile(r"[a-z0-9][-a-z0-9]{0,62}(\.[a-z0-9][-a-z0-9]{0,62}){1,5}")
 
 def build_request(base_url: str, auth_method: str, creds: Mapping[str, str]) -> Request:  # noqa: ARG001 - one way to log in
     """The API key, JSON and the API version in the query (as documented)."""
-    query = urlencode({"output": "json", "api": "v1", "apiKey": creds["api_key"]})
+    key = creds["api_key"].strip()
+    query = urlencode({"output": "json", "api": "v1", "apiKey": key})
     url = f"{base_url}/service/user/getownbalance?{query}"
     return Request("GET", url, {"Accept": "application/json"})
 
