@@ -66,13 +66,9 @@ SPEC = ProviderSpec(
     short_name="Brevo",
     sites=(Site("https://api.brevo.com"),),
     auth_methods=(API_KEY_LOGIN,),
-    # 100 an hour for the account, shared with every other tool: 12 for us,
-    # for every Brevo login together (which keys share an account is unknown).
-    # Entries checked at one moment all go: no limit on requests at once is
-    # published, and the window bounds them.
-    rate_limit=RateLimit(
-        max_requests=12, period=3600.0, max_concurrent=12, shared=True
-    ),
+    # 12 of the account's 100 an hour, for every Brevo login together (which
+    # keys share an account is unknown); entries due together all go at once.
+    rate_limit=RateLimit(max_requests=12, period=3600, max_concurrent=12, shared=True),
     unit="SMS credits",
     # Credits per SMS are unverified (per destination, elsewhere): 50 leaves a
     # few alarm messages.
