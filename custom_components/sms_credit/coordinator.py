@@ -470,7 +470,8 @@ class SmsCreditCoordinator(DataUpdateCoordinator[Balance]):
     def shortest(self) -> int:
         """The fewest minutes between checks (Brevo: its entries' share)."""
         host = self.config_entry.data[CONF_HOST]
-        return shortest_interval(self.spec, entries_sharing(self.hass, self.spec, host))
+        entries = len(entries_sharing(self.hass, self.spec, host))
+        return shortest_interval(self.spec, entries)
 
     @property
     def _seconds(self) -> float:

@@ -11,6 +11,7 @@ from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 import aiohttp
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.importlib import async_import_module
@@ -177,15 +178,19 @@ def shortest_interval(spec: ProviderSpec, entries: int = 1) -> int:
     return max(MIN_UPDATE_INTERVAL, minutes)
 
 
-def entries_sharing(hass: HomeAssistant, spec: ProviderSpec, host: str) -> int:
-    """How many enabled entries use the provider's window at ``host``'s site."""
+def entries_sharing(
+    hass: HomeAssistant, spec: ProviderSpec, host: str, *, disabled: bool = False
+) -> list[ConfigEntry]:
+    """The provider's entries at ``host``'s site: the enabled ones, or all."""
     site = spec.site(host)
-    return sum(
-        1
-        for entry in hass.config_entries.async_entries(DOMAIN, include_disabled=False)
+    return [
+        entry
+        for entry in hass.config_entries.async_entries(
+            DOMAIN, include_disabled=disabled
+        )
         if entry.data.get(CONF_PROVIDER) == spec.key
         and spec.site(str(entry.data.get(CONF_HOST, ""))) == site
-    )
+    ]
 
 
 def valid_interval(value: object, shortest: int = MIN_UPDATE_INTERVAL) -> int | None:

@@ -27,7 +27,13 @@ from homeassistant.util.hass_dict import HassKey
 
 from .const import DOMAIN, LOGGER, REJECTION_INVALID_AUTH, REJECTIONS, STORAGE_KEY
 from .forecast import MAX_POINTS, Point, Spending
-from .helpers import UnknownProviderError, async_get_spec, finite, usable_base_url
+from .helpers import (
+    UnknownProviderError,
+    async_get_spec,
+    entries_sharing,
+    finite,
+    usable_base_url,
+)
 from .providers import Balance, MalformedResponseError, ProviderSpec
 from .providers._parse import parse_amount, parse_currency
 from .providers.limiter import (
@@ -473,7 +479,7 @@ class LimitsStore:
     ) -> None:
         """A window every entry shares (Brevo's), as each entry wrote it."""
         key = spec.login_key(host, login)
-        for entry in self.hass.config_entries.async_entries(DOMAIN):
+        for entry in entries_sharing(self.hass, spec, host, disabled=True):
             file = await self._async_file(entry_file(entry.entry_id))
             raw = file.stored.get(entry.entry_id)
             if isinstance(raw, Mapping) and raw.get("login") == key:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 import contextlib
+from functools import partial
 import json
 import logging
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 import aiohttp
@@ -92,6 +94,26 @@ BROKEN_REPLIES = [
 ]
 
 
+def quick_client(
+    session: aiohttp.ClientSession,
+    key: str,
+    auth_method: str,
+    credentials: dict[str, str],
+    host: str,
+    **kwargs: Any,
+) -> ProviderClient:
+    """A client of this login at ``host`` that gives up soon (0.3 s)."""
+    return ProviderClient(
+        session,
+        PROVIDERS[key],
+        host=host,
+        auth_method=auth_method,
+        credentials=credentials,
+        timeout=0.3,
+        **kwargs,
+    )
+
+
 @pytest.mark.parametrize(("key", "auth_method"), method_ids())
 async def test_no_secret_leaks(
     session: aiohttp.ClientSession,
@@ -120,17 +142,7 @@ async def test_no_secret_leaks(
     if authorization:
         secrets |= {authorization, authorization.split()[-1]}
 
-    def client(host: str, **kwargs: object) -> ProviderClient:
-        return ProviderClient(
-            session,
-            spec,
-            host=host,
-            auth_method=auth_method,
-            credentials=credentials,
-            timeout=0.3,
-            **kwargs,  # type: ignore[arg-type]
-        )
-
+    client = partial(quick_client, session, key, auth_method, credentials)
     texts: list[str] = [repr(client(any_path.url))]
     errors: list[ProviderError] = []
 
@@ -208,14 +220,7 @@ async def test_a_secret_as_a_url_carries_it_never_shows(
     any_path.replies.append(echo(500, '{"message": "ECHO", "error": "ECHO"}'))
     texts: list[str] = []
     for host in (any_path.url, closed_url):
-        client = ProviderClient(
-            session,
-            spec,
-            host=host,
-            auth_method=auth_method,
-            credentials=credentials,
-            timeout=0.3,
-        )
+        client = quick_client(session, key, auth_method, credentials, host)
         with pytest.raises(ProviderError) as err:
             await client.async_get_balance()
         texts.extend(reachable_texts(err.value))
